@@ -1,0 +1,229 @@
+// Package config reads the receiver's settings from the environment once, at
+// cold start, into a typed Config. A missing or malformed setting is an error
+// that names the variable.
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clinicops/cobalt-receiver/shared/alert"
+	"github.com/clinicops/cobalt-receiver/shared/signature"
+)
+
+// Environment variables read in every mode.
+const (
+	EnvIncludePHI       = "ALERT_INCLUDE_PHI"
+	EnvAlertLease       = "ALERT_LEASE_SECONDS"
+	EnvAlertMaxAttempts = "ALERT_MAX_ATTEMPTS"
+	EnvRetentionDays    = "RETENTION_DAYS"
+	EnvSweepInterval    = "SWEEP_INTERVAL_SECONDS"
+	EnvSweepBatch       = "SWEEP_BATCH_SIZE"
+)
+
+// Environment variables read only when running as a Lambda function.
+const (
+	EnvTableName        = "TABLE_NAME"
+	EnvSecretID         = "WEBHOOK_SECRET_ID"
+	EnvSecretRefresh    = "WEBHOOK_SECRET_REFRESH_SECONDS"
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
+	// EnvTopicPrefix followed by the upper-case category (or OTHER) names
+	// each topic's ARN, e.g. ALERT_TOPIC_ARN_APPOINTMENT.
+	EnvTopicPrefix = "ALERT_TOPIC_ARN_"
+)
+
+// Environment variables read only in local mode.
+const (
+	EnvListenAddr = "LISTEN_ADDR"
+	EnvSecrets    = "COBALT_WEBHOOK_SECRETS"
+	EnvDataDir    = "DATA_DIR"
+)
+
+// DevelopmentSecret is the webhook secret local mode accepts when
+// COBALT_WEBHOOK_SECRETS is unset. It must never be used in a deployment.
+const DevelopmentSecret = "whsec_local_development_secret"
+
+// Config holds every setting of the ingest and sweep functions.
+type Config struct {
+	// IncludePHI puts PHI values in alert bodies unmasked.
+	IncludePHI bool
+	// AlertLease is how long a pending alert is left to its first delivery,
+	// or to a sweeper's claim, before the sweep may take it.
+	AlertLease time.Duration
+	// AlertMaxAttempts is how many sweep attempts an alert gets before it
+	// is marked failed.
+	AlertMaxAttempts int
+	// Retention is how long records are kept; zero keeps them forever.
+	Retention time.Duration
+	// SweepInterval is how often local mode runs the pending-alert sweep.
+	SweepInterval time.Duration
+	// SweepBatch is the most alerts one sweep run handles.
+	SweepBatch int
+
+	// Lambda settings.
+	TableName        string
+	SecretID         string
+	SecretRefresh    time.Duration
+	MetricsNamespace string
+	TopicARNs        map[string]string
+
+	// Local settings.
+	ListenAddr string
+	Secrets    []signature.Secret
+	DataDir    string
+}
+
+// Topics lists every alert topic: one per category, then alert.TopicOther.
+func Topics() []string {
+	return append(append([]string(nil), alert.Categories...), alert.TopicOther)
+}
+
+// TopicVariable returns the environment variable holding topic's ARN.
+func TopicVariable(topic string) string {
+	return EnvTopicPrefix + strings.ToUpper(topic)
+}
+
+// LambdaVariables lists every environment variable LoadLambda reads.
+func LambdaVariables() []string {
+	names := []string{
+		EnvIncludePHI, EnvAlertLease, EnvAlertMaxAttempts, EnvRetentionDays,
+		EnvSweepBatch, EnvTableName, EnvSecretID, EnvSecretRefresh, EnvMetricsNamespace,
+	}
+	for _, topic := range Topics() {
+		names = append(names, TopicVariable(topic))
+	}
+	return names
+}
+
+// LoadLambda reads the settings of a deployed function from getenv.
+func LoadLambda(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	cfg := r.common()
+	cfg.TableName = r.required(EnvTableName)
+	cfg.SecretID = r.required(EnvSecretID)
+	cfg.SecretRefresh = r.seconds(EnvSecretRefresh, 300)
+	cfg.MetricsNamespace = r.str(EnvMetricsNamespace, "CobaltReceiver")
+	cfg.TopicARNs = map[string]string{}
+	for _, topic := range Topics() {
+		cfg.TopicARNs[topic] = r.required(TopicVariable(topic))
+	}
+	return cfg, r.err()
+}
+
+// LoadLocal reads the settings of local mode from getenv.
+func LoadLocal(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	cfg := r.common()
+	cfg.ListenAddr = r.str(EnvListenAddr, "127.0.0.1:8080")
+	cfg.DataDir = r.str(EnvDataDir, ".data")
+	cfg.Secrets = parseSecrets(r.str(EnvSecrets, DevelopmentSecret))
+	if len(cfg.Secrets) == 0 {
+		r.fail(EnvSecrets, "holds no secret; give one or more comma-separated secrets")
+	}
+	return cfg, r.err()
+}
+
+// ParseSecrets splits a comma- or newline-separated list of webhook secrets,
+// dropping blanks. A JSON array of strings is accepted too.
+func ParseSecrets(s string) []signature.Secret { return parseSecrets(s) }
+
+func parseSecrets(s string) []signature.Secret {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") {
+		if list, ok := parseJSONStrings(s); ok {
+			return list
+		}
+	}
+	var out []signature.Secret
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, signature.Secret(part))
+		}
+	}
+	return out
+}
+
+func (r *reader) common() *Config {
+	return &Config{
+		IncludePHI:       r.boolean(EnvIncludePHI, false),
+		AlertLease:       r.seconds(EnvAlertLease, 30),
+		AlertMaxAttempts: r.integer(EnvAlertMaxAttempts, 10, 1, 1000),
+		Retention:        time.Duration(r.integer(EnvRetentionDays, 0, 0, 36500)) * 24 * time.Hour,
+		SweepInterval:    r.seconds(EnvSweepInterval, 60),
+		SweepBatch:       r.integer(EnvSweepBatch, 100, 1, 1000),
+	}
+}
+
+// reader collects every problem so one error names them all.
+type reader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (r *reader) fail(name, problem string) {
+	r.problems = append(r.problems, name+" "+problem)
+}
+
+func (r *reader) err() error {
+	if len(r.problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid configuration: %s", strings.Join(r.problems, "; "))
+}
+
+func (r *reader) str(name, fallback string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func (r *reader) required(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		r.fail(name, "is required but not set")
+	}
+	return v
+}
+
+func (r *reader) boolean(name string, fallback bool) bool {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return fallback
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+	}
+	return b
+}
+
+func (r *reader) integer(name string, fallback, low, high int) int {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return fallback
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < low || n > high {
+		r.fail(name, fmt.Sprintf("must be a whole number from %d to %d, got %q", low, high, v))
+		return fallback
+	}
+	return n
+}
+
+// seconds reads a positive number of seconds; fractions are allowed so
+// tests can shorten timings below a second.
+func (r *reader) seconds(name string, fallback float64) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return time.Duration(fallback * float64(time.Second))
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 86400 {
+		r.fail(name, fmt.Sprintf("must be a number of seconds above 0 and at most 86400, got %q", v))
+		return time.Duration(fallback * float64(time.Second))
+	}
+	return time.Duration(f * float64(time.Second))
+}
