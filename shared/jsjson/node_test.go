@@ -115,9 +115,6 @@ func compareWithNode(in []byte, want nodeResult) string {
 	return ""
 }
 
-// strconvQuote returns b as a Go string literal, shortened for messages.
-
-
 // abbreviate quotes b, keeping the first 300 bytes of long inputs; the
 // generator is seeded, so the input index identifies the whole input.
 func abbreviate(b []byte) string {

@@ -5,84 +5,95 @@ import (
 	"slices"
 )
 
-// indexThreshold is the member count above which memberSet looks keys up
-// in a map rather than by scanning.
+// indexThreshold is the member count above which an object being parsed
+// looks keys up in a map rather than by scanning.
 const indexThreshold = 16
 
-// memberSet collects the members of one object as JSON.parse defines them:
-// a repeated key keeps the position of its first occurrence and takes the
-// value of its last.
-type memberSet struct {
-	members []Member
-	index   map[string]int
+// openObject is an object being parsed. Its members so far are
+// p.members[start:], where a repeated key keeps the position of its first
+// occurrence and takes the value of its last, as in JSON.parse.
+type openObject struct {
+	start int
+	index map[string]int // offsets from start, once the object is large
 }
 
-func (m *memberSet) set(key string, v Value) {
-	if i, ok := m.find(key); ok {
-		m.members[i].Value = v
+// setMember adds key and v to the open object o, or replaces the value of
+// an earlier member with the same key.
+func (p *parser) setMember(o *openObject, key string, v Value) {
+	members := p.members[o.start:]
+	if i, ok := o.find(members, key); ok {
+		members[i].Value = v
 		return
 	}
-	m.members = append(m.members, Member{Key: key, Value: v})
+	p.members = append(p.members, Member{Key: key, Value: v})
+	members = p.members[o.start:]
 	switch {
-	case m.index != nil:
-		m.index[key] = len(m.members) - 1
-	case len(m.members) > indexThreshold:
-		m.index = make(map[string]int, 2*len(m.members))
-		for i, mem := range m.members {
-			m.index[mem.Key] = i
+	case o.index != nil:
+		o.index[key] = len(members) - 1
+	case len(members) > indexThreshold:
+		o.index = make(map[string]int, 2*len(members))
+		for i, m := range members {
+			o.index[m.Key] = i
 		}
 	}
 }
 
-func (m *memberSet) find(key string) (int, bool) {
-	if m.index != nil {
-		i, ok := m.index[key]
+func (o *openObject) find(members []Member, key string) (int, bool) {
+	if o.index != nil {
+		i, ok := o.index[key]
 		return i, ok
 	}
-	for i := range m.members {
-		if m.members[i].Key == key {
+	for i := range members {
+		if members[i].Key == key {
 			return i, true
 		}
 	}
 	return 0, false
 }
 
-// ordered returns the members in JavaScript's property enumeration order:
-// array-index keys in ascending numeric order, then the other keys in
-// insertion order.
-func (m *memberSet) ordered() []Member {
-	if !slices.ContainsFunc(m.members, hasIndexKey) {
-		return m.members
-	}
-	type indexed struct {
-		n      uint32
-		member Member
-	}
-	var indices []indexed
-	var others []Member
-	for _, mem := range m.members {
-		if n, ok := arrayIndex(mem.Key); ok {
-			indices = append(indices, indexed{n, mem})
-		} else {
-			others = append(others, mem)
-		}
-	}
-	slices.SortFunc(indices, func(a, b indexed) int { return cmp.Compare(a.n, b.n) })
-
-	out := make([]Member, 0, len(m.members))
-	for _, ix := range indices {
-		out = append(out, ix.member)
-	}
-	return append(out, others...)
+// closeObject removes the open object's members from the scratch stack and
+// returns them in a new slice, in JavaScript's enumeration order.
+func (p *parser) closeObject(o *openObject) []Member {
+	members := enumerationOrder(p.members[o.start:])
+	clear(p.members[o.start:])
+	p.members = p.members[:o.start]
+	return members
 }
 
-func hasIndexKey(m Member) bool {
-	_, ok := arrayIndex(m.Key)
-	return ok
+// enumerationOrder returns a copy of members in JavaScript's property
+// enumeration order (ECMAScript OrdinaryOwnPropertyKeys): array-index keys
+// in ascending numeric order, then the other keys in insertion order.
+func enumerationOrder(members []Member) []Member {
+	out := make([]Member, 0, len(members))
+	for _, m := range members {
+		if isArrayIndex(m.Key) {
+			out = append(out, m)
+		}
+	}
+	indices := len(out)
+	if indices == 0 {
+		return append(out, members...)
+	}
+	slices.SortFunc(out, func(a, b Member) int {
+		x, _ := arrayIndex(a.Key)
+		y, _ := arrayIndex(b.Key)
+		return cmp.Compare(x, y)
+	})
+	for _, m := range members {
+		if !isArrayIndex(m.Key) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // maxArrayIndex is 2^32-2, the largest array index in ECMAScript.
 const maxArrayIndex = 1<<32 - 2
+
+func isArrayIndex(key string) bool {
+	_, ok := arrayIndex(key)
+	return ok
+}
 
 // arrayIndex reports whether key is an array index: the canonical decimal
 // form of an integer from 0 to 2^32-2, without sign or leading zeros.

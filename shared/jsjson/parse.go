@@ -2,6 +2,7 @@ package jsjson
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -17,7 +18,7 @@ type SyntaxError struct {
 	// UTF-8 has been replaced by U+FFFD, which equals the offset in the
 	// input when the input is valid UTF-8.
 	Offset int
-	// Msg says what was wrong at Offset.
+	// Msg describes the problem at Offset.
 	Msg string
 }
 
@@ -49,6 +50,12 @@ type parser struct {
 	s     string
 	pos   int
 	depth int
+
+	// Scratch stacks holding the elements and members of the arrays and
+	// objects being parsed, so that each finished container is copied once
+	// into a slice of its exact size.
+	items   []Value
+	members []Member
 }
 
 func (p *parser) fail(msg string) *SyntaxError {
@@ -128,48 +135,56 @@ func (p *parser) array() (Value, error) {
 	if err := p.enter(); err != nil {
 		return Value{}, err
 	}
-	v := Value{Kind: Array}
 	if p.peek(']') {
 		p.leave()
-		return v, nil
+		return Value{Kind: Array}, nil
 	}
+	start := len(p.items)
+	defer p.truncateItems(start)
 	for {
 		item, err := p.value()
 		if err != nil {
 			return Value{}, err
 		}
-		v.Items = append(v.Items, item)
+		p.items = append(p.items, item)
 		more, err := p.next(']', "in array, expected ',' or ']'")
 		if err != nil {
 			return Value{}, err
 		}
 		if !more {
-			return v, nil
+			return Value{Kind: Array, Items: slices.Clone(p.items[start:])}, nil
 		}
 	}
+}
+
+// truncateItems removes the elements of a finished array from the scratch
+// stack.
+func (p *parser) truncateItems(start int) {
+	clear(p.items[start:])
+	p.items = p.items[:start]
 }
 
 func (p *parser) object() (Value, error) {
 	if err := p.enter(); err != nil {
 		return Value{}, err
 	}
-	var members memberSet
 	if p.peek('}') {
 		p.leave()
 		return Value{Kind: Object}, nil
 	}
+	o := openObject{start: len(p.members)}
 	for {
 		key, val, err := p.member()
 		if err != nil {
 			return Value{}, err
 		}
-		members.set(key, val)
+		p.setMember(&o, key, val)
 		more, err := p.next('}', "in object, expected ',' or '}'")
 		if err != nil {
 			return Value{}, err
 		}
 		if !more {
-			return Value{Kind: Object, Members: members.ordered()}, nil
+			return Value{Kind: Object, Members: p.closeObject(&o)}, nil
 		}
 	}
 }

@@ -20,7 +20,8 @@ func Canonical(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Stringify(v), nil
+	// The canonical form is rarely longer than the input.
+	return appendValue(make([]byte, 0, len(b)), v), nil
 }
 
 func appendValue(dst []byte, v Value) []byte {
