@@ -1,10 +1,32 @@
 // Package alert builds the SNS message for a failure or partial event:
 // a subject and message attributes free of PHI, and a body with an e-mail
 // text and a JSON document, PHI masked unless full detail is enabled.
+//
+// # Masking
+//
+// By default the body masks PHI as "***". Build collects the values of PHI
+// keys anywhere in data: MRN, member id and SSN fields, names, dates of
+// birth, e-mail addresses, phone numbers and addresses. Keys match by suffix,
+// so patient_mrn and existing_mrn count. It also collects the before and
+// after values of change records that name such a field. In free text
+// (reason codes and descriptions, failure_reason, error, reason,
+// refill_failure_reason and the other names shown) every occurrence of a
+// collected value is masked whatever the case or separators, names and MRNs
+// also word by word, and so are e-mail addresses, phone numbers, dates not
+// followed by a time of day, the token after an "MRN" label and the words
+// after a "Patient:" label. MRN fields shown among the identifiers are
+// masked whole, not partly: the Cobalt ids next to them (appointment_id,
+// patient_id, task_id and the like) are what a person uses to find the
+// record, and part of an MRN is still part of an identifier.
+//
+// Subjects and attributes never carry PHI: they hold only the event type,
+// category, ids, clinic reference and reason codes, and the codes are
+// masked like free text even when Options.IncludePHI is set.
 package alert
 
 import (
 	"context"
+	"strings"
 
 	"github.com/clinicops/cobalt-receiver/shared/envelope"
 )
@@ -17,12 +39,30 @@ var Categories = []string{
 	"appointment", "patient", "task", "note", "document", "message", "telephone_encounter",
 }
 
+// Attribute types.
+const (
+	TypeString      = "String"
+	TypeStringArray = "String.Array"
+)
+
 // Attribute is one SNS message attribute.
 type Attribute struct {
 	Name string
 	// Type is "String" or "String.Array".
 	Type   string
 	Values []string
+}
+
+// Value returns the attribute's value as SNS takes it: the single value of
+// a String, or the JSON array text of a String.Array.
+func (at Attribute) Value() string {
+	if at.Type == TypeStringArray {
+		return string(appendJSONStrings(nil, at.Values))
+	}
+	if len(at.Values) == 0 {
+		return ""
+	}
+	return at.Values[0]
 }
 
 // Alert is one message for the topic of an event's category.
@@ -45,11 +85,116 @@ type Options struct {
 	IncludePHI bool
 }
 
-// Build returns the alert for env, or nil when its kind does not alert.
-func Build(env *envelope.Envelope, opts Options) *Alert { return nil }
-
 // Publisher delivers alerts.
 type Publisher interface {
 	// Publish delivers a and returns the message id the destination gave it.
 	Publish(ctx context.Context, a *Alert) (messageID string, err error)
+}
+
+// Build returns the alert for env, or nil when env is nil or its kind is
+// neither failure nor partial. The alert's Size stays within SizeLimit
+// whatever the event's size: Build lists fewer reasons and cuts long values
+// until it fits, and then sets "truncated" in the document.
+func Build(env *envelope.Envelope, opts Options) *Alert {
+	if env == nil || (env.Kind != envelope.KindFailure && env.Kind != envelope.KindPartial) {
+		return nil
+	}
+	topic := TopicFor(env.Category)
+	c := prepare(env, topic, opts)
+	eventType, _ := cleanLine(env.Type, maxNameBytes)
+	a := &Alert{
+		Topic:      topic,
+		EventID:    env.ID,
+		EventType:  eventType,
+		Subject:    subject(c),
+		Attributes: attributes(c),
+	}
+	for lim := defaultLimits; ; lim = lim.halve() {
+		r := cutTo(c, lim)
+		a.Document = r.document(topic)
+		a.Text = r.text()
+		if a.Size() <= SizeLimit || lim.zero() {
+			return a
+		}
+	}
+}
+
+// TopicFor returns the topic of a category: the category itself when it is
+// one of Categories, TopicOther otherwise.
+func TopicFor(category string) string {
+	for _, c := range Categories {
+		if c == category {
+			return c
+		}
+	}
+	return TopicOther
+}
+
+// Topics returns every topic an alert can go to: Categories and TopicOther.
+func Topics() []string {
+	return append(append([]string(nil), Categories...), TopicOther)
+}
+
+// maxSubjectBytes is the longest subject Build makes: SNS rejects subjects
+// of 100 characters or more.
+const maxSubjectBytes = 99
+
+// subject returns "Cobalt <type>: <clinic>: <first code>", in printable
+// ASCII, leaving out a part that is empty and cutting the parts so that the
+// whole stays within maxSubjectBytes.
+func subject(c *content) string {
+	const prefix = "Cobalt "
+	eventType := asciiPart(c.eventType, maxSubjectBytes)
+	if eventType == "" {
+		eventType = "event"
+	}
+	var rest []string
+	if clinic := asciiPart(c.clinic, maxSubjectBytes); clinic != "" {
+		rest = append(rest, clinic)
+	}
+	if len(c.codes) > 0 {
+		if code := asciiPart(c.codes[0], maxSubjectBytes); code != "" {
+			rest = append(rest, code)
+		}
+	}
+	s := prefix + strings.Join(append([]string{eventType}, rest...), ": ")
+	if len(s) <= maxSubjectBytes {
+		return s
+	}
+	// Too long: give the clinic reference and the code up to 24 bytes each
+	// and the event type what is left (at least 40 bytes).
+	room := maxSubjectBytes - len(prefix)
+	for i := range rest {
+		rest[i] = cutASCII(rest[i], 24)
+		room -= len(rest[i]) + len(": ")
+	}
+	eventType = cutASCII(eventType, room)
+	return prefix + strings.Join(append([]string{eventType}, rest...), ": ")
+}
+
+// attributes returns the message attributes, leaving out any whose value
+// would be empty, since SNS rejects empty String values.
+func attributes(c *content) []Attribute {
+	var attrs []Attribute
+	add := func(name, value string) {
+		if strings.TrimSpace(value) != "" {
+			attrs = append(attrs, Attribute{Name: name, Type: TypeString, Values: []string{value}})
+		}
+	}
+	add("event_type", c.eventType)
+	add("category", c.category)
+	add("event_id", c.id)
+	add("access_token_reference_id", c.clinic)
+	add("job_id", c.jobID)
+	if len(c.codes) > 0 {
+		attrs = append(attrs, Attribute{
+			Name:   "error_codes",
+			Type:   TypeStringArray,
+			Values: append([]string(nil), c.codes...),
+		})
+	}
+	if c.kind == envelope.KindPartial {
+		add("partial", "true")
+	}
+	return attrs
 }

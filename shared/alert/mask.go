@@ -1,0 +1,252 @@
+package alert
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Mask replaces each PHI value, or each part of one, in an alert body.
+const Mask = "***"
+
+// Patterns of PHI in free text that data need not contain. Go's regexp has
+// no look-behind, so matches are checked for word boundaries in code.
+var (
+	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}`)
+	// North American numbers with or without a country code, in the usual
+	// groupings, and international numbers written with a leading '+'.
+	phonePattern = regexp.MustCompile(`(?:\+?1[\s.\-]?)?(?:\(\d{3}\)|\d{3})[\s.\-]?\d{3}[\s.\-]?\d{4}|\+\d{1,3}[\s.\-]?\d(?:[\s.\-]?\d){6,13}`)
+	// Dates written year first, month or day first, or with a month name.
+	datePattern = regexp.MustCompile(`(?i)\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}|\d{1,2}[\-/.]\d{1,2}[\-/.]\d{2,4}|` +
+		`(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s{1,3}\d{1,2}(?:st|nd|rd|th)?,?\s{1,3}\d{4}|` +
+		`\d{1,2}(?:st|nd|rd|th)?\s{1,3}(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?\s{1,3}\d{4}`)
+	// A time right after a date makes it a timestamp, not a birth date.
+	timeAfterDate = regexp.MustCompile(`^(?:T|\s{1,3})\d{1,2}:\d{2}`)
+	// A token after an MRN label; only its submatch is masked, and only when
+	// it has a digit, so "MRN not found" stays as it is.
+	mrnPattern = regexp.MustCompile(`(?i)\b(?:mrn|medical\s{1,3}record(?:\s{1,3}(?:number|no\.?|#))?)` +
+		`(?:\s{0,3}(?:#|:|=|-|is\b|of\b|number\b|no\.))*\s{0,3}([A-Za-z0-9][A-Za-z0-9\-]{0,63})`)
+	// Up to three words after a "Patient:" or "Patient name:" label.
+	patientNamePattern = regexp.MustCompile(`(?i)\bpatient(?:'s)?(?:\s{1,3}(?:full\s{1,3})?name)?\s{0,3}[:=]\s{0,3}` +
+		`([\p{L}][\p{L}'.\-]*(?:\s{1,3}[\p{L}][\p{L}'.\-]*){0,2})`)
+)
+
+// maskMargin is how far past a cut point free text is searched for PHI, so
+// that a value that starts before the cut is masked whole rather than left
+// half visible: it exceeds the longest match of the patterns above.
+const maskMargin = 512
+
+// masker finds PHI in free text: the values collected from an event's data
+// and the patterns above.
+type masker struct {
+	// sequences maps the first token of each PHI value, lower-cased, to the
+	// token sequences that start with it.
+	sequences map[string][][]string
+	// longest is the maximum length of a PHI value, in bytes.
+	longest int
+}
+
+// newMasker returns a masker for the given PHI values.
+func newMasker(values []phiValue) *masker {
+	m := &masker{sequences: make(map[string][][]string)}
+	seen := make(map[string]bool)
+	add := func(seq []string) {
+		key := strings.Join(seq, "\x00")
+		if len(seq) == 0 || seen[key] {
+			return
+		}
+		seen[key] = true
+		m.sequences[seq[0]] = append(m.sequences[seq[0]], seq)
+	}
+	for _, v := range values {
+		m.longest = max(m.longest, len(v.text))
+		var words []string
+		for _, t := range tokenize(v.text) {
+			words = append(words, t.lower)
+		}
+		add(words)
+		for _, w := range words {
+			switch {
+			case v.class == phiName && utf8.RuneCountInString(w) >= 2:
+				add([]string{w})
+			case v.class == phiNumber && len(w) >= 3 && strings.ContainsAny(w, "0123456789"):
+				add([]string{w})
+			}
+		}
+	}
+	return m
+}
+
+// token is one maximal run of letters and digits in a text.
+type token struct {
+	start, end int
+	lower      string
+}
+
+func tokenize(s string) []token {
+	var tokens []token
+	start := -1
+	for i, r := range s {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r)
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			tokens = append(tokens, token{start, i, strings.ToLower(s[start:i])})
+			start = -1
+		}
+	}
+	if start >= 0 {
+		tokens = append(tokens, token{start, len(s), strings.ToLower(s[start:])})
+	}
+	return tokens
+}
+
+// span is a byte range of a text to mask.
+type span struct{ start, end int }
+
+// mask returns s with PHI replaced by Mask, keeping at most limit bytes of s
+// (a PHI value that starts before limit is masked whole), and whether s was
+// cut. The output may be longer than limit, since Mask can be longer than
+// what it replaces.
+func (m *masker) mask(s string, limit int) (string, bool) {
+	window, _ := cutBytes(s, limit+maskMargin+m.longest)
+	end, _ := cutBytes(window, limit)
+	spans := m.find(window)
+
+	var b strings.Builder
+	pos := 0
+	for _, sp := range spans {
+		if sp.start >= len(end) {
+			break
+		}
+		b.WriteString(window[pos:sp.start])
+		b.WriteString(Mask)
+		pos = sp.end
+	}
+	if pos < len(end) {
+		b.WriteString(end[pos:])
+		pos = len(end)
+	}
+	return b.String(), pos < len(s)
+}
+
+// find returns the sorted, merged spans of PHI in s.
+func (m *masker) find(s string) []span {
+	var spans []span
+	spans = m.findValues(s, spans)
+	// Cheap checks skip the patterns that cannot match.
+	if strings.IndexByte(s, '@') >= 0 {
+		spans = findPattern(s, emailPattern, spans, 0)
+	}
+	if strings.ContainsAny(s, "0123456789") {
+		spans = findPattern(s, phonePattern, spans, 0)
+		spans = findDates(s, spans)
+		lower := strings.ToLower(s)
+		if strings.Contains(lower, "mrn") || strings.Contains(lower, "record") {
+			spans = findPattern(s, mrnPattern, spans, 1)
+		}
+	}
+	if containsFold(s, "patient") {
+		spans = findPattern(s, patientNamePattern, spans, 1)
+	}
+	return mergeSpans(spans)
+}
+
+// containsFold reports whether s contains the lower-case ASCII word,
+// ignoring case.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
+}
+
+// findValues appends the spans where the token sequence of a PHI value
+// appears in s, whatever separates the tokens.
+func (m *masker) findValues(s string, spans []span) []span {
+	if len(m.sequences) == 0 {
+		return spans
+	}
+	tokens := tokenize(s)
+	for i, t := range tokens {
+		for _, seq := range m.sequences[t.lower] {
+			if matchesAt(tokens, i, seq) {
+				spans = append(spans, span{t.start, tokens[i+len(seq)-1].end})
+			}
+		}
+	}
+	return spans
+}
+
+func matchesAt(tokens []token, i int, seq []string) bool {
+	if i+len(seq) > len(tokens) {
+		return false
+	}
+	for j, word := range seq {
+		if tokens[i+j].lower != word {
+			return false
+		}
+	}
+	return true
+}
+
+// findPattern appends the matches of re in s. With group 0 it appends
+// whole matches, skipping those that continue a longer run of digits, such as
+// ten digits inside a longer id. With group 1 it appends the submatch, which
+// for mrnPattern must contain a digit.
+func findPattern(s string, re *regexp.Regexp, spans []span, group int) []span {
+	for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
+		start, end := loc[2*group], loc[2*group+1]
+		switch {
+		case start < 0:
+			continue
+		case group == 0 && re != emailPattern && !outsideDigits(s, start, end):
+			continue
+		case re == mrnPattern && !strings.ContainsAny(s[start:end], "0123456789"):
+			continue
+		}
+		spans = append(spans, span{start, end})
+	}
+	return spans
+}
+
+// findDates appends the dates in s that are not followed by a time of day.
+func findDates(s string, spans []span) []span {
+	for _, loc := range datePattern.FindAllStringIndex(s, -1) {
+		if !outsideDigits(s, loc[0], loc[1]) || timeAfterDate.MatchString(s[loc[1]:]) {
+			continue
+		}
+		spans = append(spans, span{loc[0], loc[1]})
+	}
+	return spans
+}
+
+// outsideDigits reports whether s[start:end] is neither preceded nor
+// followed by a digit.
+func outsideDigits(s string, start, end int) bool {
+	before := start > 0 && s[start-1] >= '0' && s[start-1] <= '9'
+	after := end < len(s) && s[end] >= '0' && s[end] <= '9'
+	return !before && !after
+}
+
+func mergeSpans(spans []span) []span {
+	if len(spans) < 2 {
+		return spans
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	merged := spans[:1]
+	for _, sp := range spans[1:] {
+		last := &merged[len(merged)-1]
+		if sp.start <= last.end {
+			last.end = max(last.end, sp.end)
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	return merged
+}
