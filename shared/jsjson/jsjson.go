@@ -3,6 +3,8 @@
 // by a Node.js sender over JSON.stringify(parsedBody) can be recomputed here.
 package jsjson
 
+import "strconv"
+
 // Kind is the JSON type of a Value.
 type Kind int
 
@@ -16,10 +18,21 @@ const (
 	Object
 )
 
+var kindNames = [...]string{"null", "boolean", "number", "string", "array", "object"}
+
+// String returns the JSON name of the type, such as "object".
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "Kind(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindNames[k]
+}
+
 // Value is one parsed JSON value. Object members are kept in the order in
-// which JavaScript enumerates them: integer-like keys first in ascending
-// numeric order, then the other keys in order of first appearance, with a
-// duplicate key keeping its first position and its last value.
+// which JavaScript enumerates them: array-index keys (canonical decimal
+// integers from 0 to 2^32-2) first in ascending numeric order, then the other
+// keys in order of first appearance, with a duplicate key keeping its first
+// position and its last value.
 type Value struct {
 	Kind Kind
 	// Bool is set for Kind Bool.

@@ -349,3 +349,23 @@ func manyMemberKeys(n int) []string {
 	}
 	return keys
 }
+
+func TestKindString(t *testing.T) {
+	tests := []struct {
+		kind jsjson.Kind
+		want string
+	}{
+		{jsjson.Null, "null"},
+		{jsjson.Bool, "boolean"},
+		{jsjson.Number, "number"},
+		{jsjson.String, "string"},
+		{jsjson.Array, "array"},
+		{jsjson.Object, "object"},
+		{jsjson.Kind(42), "Kind(42)"},
+	}
+	for _, tt := range tests {
+		if got := tt.kind.String(); got != tt.want {
+			t.Errorf("Kind(%d).String() = %q, want %q", int(tt.kind), got, tt.want)
+		}
+	}
+}

@@ -7,19 +7,19 @@ import "unicode/utf8"
 func (p *parser) str() (string, error) {
 	p.pos++
 	start := p.pos
-	for p.pos < len(p.s) {
-		switch c := p.s[p.pos]; {
-		case c == '"':
-			p.pos++
-			return p.s[start : p.pos-1], nil
-		case c == '\\':
-			return p.escapedStr(start)
-		case c < 0x20:
-			return "", p.fail("unescaped control character in string")
-		}
+	for p.pos < len(p.s) && !endsRun(p.s[p.pos]) {
 		p.pos++
 	}
-	return "", p.fail("unterminated string")
+	switch {
+	case p.pos >= len(p.s):
+		return "", p.fail("unterminated string")
+	case p.s[p.pos] == '"':
+		p.pos++
+		return p.s[start : p.pos-1], nil
+	case p.s[p.pos] == '\\':
+		return p.escapedStr(start)
+	}
+	return "", p.fail("unescaped control character in string")
 }
 
 // escapedStr finishes a string literal that began at start and has an
@@ -28,8 +28,7 @@ func (p *parser) escapedStr(start int) (string, error) {
 	buf := make([]byte, 0, p.pos-start+16)
 	buf = append(buf, p.s[start:p.pos]...)
 	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		switch {
+		switch c := p.s[p.pos]; {
 		case c == '"':
 			p.pos++
 			return string(buf), nil
@@ -38,14 +37,22 @@ func (p *parser) escapedStr(start int) (string, error) {
 			if buf, err = p.escape(buf); err != nil {
 				return "", err
 			}
-			continue
 		case c < 0x20:
 			return "", p.fail("unescaped control character in string")
+		default:
+			run := p.pos
+			for p.pos < len(p.s) && !endsRun(p.s[p.pos]) {
+				p.pos++
+			}
+			buf = append(buf, p.s[run:p.pos]...)
 		}
-		buf = append(buf, c)
-		p.pos++
 	}
 	return "", p.fail("unterminated string")
+}
+
+// endsRun reports whether c ends a run of string bytes copied unchanged.
+func endsRun(c byte) bool {
+	return c == '"' || c == '\\' || c < 0x20
 }
 
 // escape decodes the escape sequence at p.pos, which starts with a
