@@ -40,6 +40,22 @@ var (
 	// ErrTooLarge is returned by Create when the record cannot fit in an item
 	// even with its raw body compressed.
 	ErrTooLarge = errors.New("record too large to store")
+	// ErrInvalidID is returned when an id is empty, longer than MaxIDBytes,
+	// not valid UTF-8, or does not have the form its status requires.
+	ErrInvalidID = errors.New("invalid record id")
+	// ErrNoAlert is returned by RequeueAlert when the record has no alert
+	// (AlertNone), so there is nothing to redrive.
+	ErrNoAlert = errors.New("record has no alert")
+)
+
+// MaxIDBytes is the maximum length of an ID in bytes. It keeps every storage
+// key under DynamoDB's 2048-byte partition key limit.
+const MaxIDBytes = 1024
+
+// ID prefixes of quarantine and conflict records.
+const (
+	QuarantinePrefix = "q-"
+	ConflictPrefix   = "c-"
 )
 
 // Record is one stored event, quarantined body or conflicting body.
@@ -83,27 +99,82 @@ type Record struct {
 	ExpiresAt time.Time
 }
 
+// ScanFilter selects records for Store.Scan. Zero fields match everything.
+type ScanFilter struct {
+	Type     string
+	Category string
+	Status   Status
+	Alert    AlertState
+	// ReceivedFrom and ReceivedTo bound ReceivedAt: from inclusive, to
+	// exclusive.
+	ReceivedFrom time.Time
+	ReceivedTo   time.Time
+}
+
+// MaxAlertErrorBytes is how much of an alert error message is kept.
+const MaxAlertErrorBytes = 500
+
 // Store is the storage contract.
+//
+// A record whose ExpiresAt has passed is treated as absent by every method,
+// whether or not the backend has deleted it yet. Times come back in UTC,
+// truncated to milliseconds (ExpiresAt to seconds). The alert methods act on
+// event records (status stored) only, since only those carry alerts; their id
+// is the event id. Every error names the id it concerns.
 type Store interface {
-	// Create writes rec unless a record with the same status namespace and ID
-	// exists, in one conditional write. It returns (nil, nil) when it wrote
-	// and (existing, nil) when the ID was taken, having written nothing.
+	// Create writes rec unless a live record with the same status namespace
+	// and ID exists, in one conditional write. It returns (nil, nil) when it
+	// wrote and (existing, nil) when the ID was taken, having written
+	// nothing. A pending alert (Alert == AlertPending, AlertDue set) is
+	// written in the same write; an empty Alert is stored as AlertNone. It
+	// returns ErrInvalidID for a bad ID, ErrTooLarge when the record cannot
+	// fit, and an error for a record without ReceivedAt or with an alert on
+	// a record that is not an event.
 	Create(ctx context.Context, rec *Record) (*Record, error)
 	// Get returns the record with the given ID: an event id, a q- or a c- id.
+	// The event namespace is looked up first, then the quarantine or conflict
+	// namespace when the id has that prefix. It returns ErrNotFound when no
+	// live record has the id.
 	Get(ctx context.Context, id string) (*Record, error)
-	// MarkPublished sets a pending alert of an event to published.
+	// MarkPublished sets a pending alert of an event to published, with the
+	// SNS message id and time, and takes it off the due list. On an alert
+	// that is not pending (already published, failed or none) it changes
+	// nothing and returns nil, so a late second call is harmless. It returns
+	// ErrNotFound when the event does not exist.
 	MarkPublished(ctx context.Context, id, messageID string, at time.Time) error
 	// ClaimAlert takes the lease of a pending alert whose lease has expired
 	// at now, renewing it to now+lease and counting an attempt, in one
-	// conditional update. It returns ErrNotClaimed when another claim or a
-	// publish got there first.
+	// conditional update, and returns the updated record. It returns
+	// ErrNotClaimed when another claim or a publish got there first, and
+	// ErrNotFound when the event does not exist.
 	ClaimAlert(ctx context.Context, id string, now time.Time, lease time.Duration) (*Record, error)
 	// RecordAlertError notes the error of a failed publish of a pending
-	// alert, leaving it pending.
+	// alert, leaving it pending; the message is cut to MaxAlertErrorBytes.
+	// On an alert that is not pending it changes nothing and returns nil. It
+	// returns ErrNotFound when the event does not exist.
 	RecordAlertError(ctx context.Context, id, message string) error
-	// FailAlert sets a pending alert to failed.
+	// FailAlert sets a pending alert to failed, keeping message as its last
+	// error, and takes it off the due list. On an alert that is not pending
+	// it changes nothing and returns nil. It returns ErrNotFound when the
+	// event does not exist.
 	FailAlert(ctx context.Context, id, message string) error
 	// DueAlerts lists the IDs of pending alerts whose lease expired by now,
-	// oldest first, at most limit.
+	// oldest first, at most limit (which must be positive).
 	DueAlerts(ctx context.Context, now time.Time, limit int) ([]string, error)
+
+	// ByJobID lists the live records whose JobID is jobID, oldest ReceivedAt
+	// first, at most limit (which must be positive).
+	ByJobID(ctx context.Context, jobID string, limit int) ([]*Record, error)
+	// RequeueAlert sets a published or failed alert of an event back to
+	// pending, due at now, with its attempt count reset to zero and its
+	// message id and publish time cleared, so the sweep publishes it again.
+	// Operators' redrive uses it. On a pending alert it changes nothing and
+	// returns nil. It returns ErrNoAlert when the event has no alert and
+	// ErrNotFound when the event does not exist.
+	RequeueAlert(ctx context.Context, id string, now time.Time) error
+	// Scan calls fn for every live record that matches filter, in no
+	// particular order, and stops at the first error fn returns, returning
+	// it wrapped. It reads the whole store, so it is meant for operator
+	// tools, not for request paths. fn may call other Store methods.
+	Scan(ctx context.Context, filter ScanFilter, fn func(*Record) error) error
 }
