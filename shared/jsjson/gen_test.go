@@ -83,8 +83,9 @@ func (g *generator) array(depth int) string {
 	return b.String()
 }
 
-// generatedKeys are object keys chosen often enough to repeat within one
-// object, with array indices, near-indices and the 2^32-2 boundary.
+// generatedKeys is a small pool of object keys, so that keys often repeat
+// within one object. It includes array indices, near-indices and the keys
+// around 2^32-2.
 var generatedKeys = []string{
 	`"0"`, `"1"`, `"2"`, `"9"`, `"10"`, `"01"`, `"00"`, `"-1"`, `"1.5"`, `"1e3"`,
 	`"+1"`, `" 1"`, `"4294967294"`, `"4294967295"`, `"4294967296"`,

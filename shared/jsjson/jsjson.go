@@ -29,9 +29,9 @@ func (k Kind) String() string {
 }
 
 // Value is one parsed JSON value. Object members are kept in the order in
-// which JavaScript enumerates them: array-index keys (canonical decimal
-// integers from 0 to 2^32-2) first in ascending numeric order, then the other
-// keys in order of first appearance, with a duplicate key keeping its first
+// which JavaScript enumerates them. Array-index keys (canonical decimal
+// integers from 0 to 2^32-2) come first in ascending numeric order, then the
+// other keys in order of first appearance. A duplicate key keeps its first
 // position and its last value.
 type Value struct {
 	Kind Kind

@@ -115,7 +115,7 @@ func compareWithNode(in []byte, want nodeResult) string {
 	return ""
 }
 
-// abbreviate quotes b, keeping the first 300 bytes of long inputs; the
+// abbreviate quotes b, keeping the first 300 bytes of long inputs. The
 // generator is seeded, so the input index identifies the whole input.
 func abbreviate(b []byte) string {
 	const limit = 300

@@ -82,8 +82,8 @@ var simpleEscapes = map[byte]byte{
 }
 
 // unicodeEscape decodes \uXXXX at p.pos. A high surrogate directly followed
-// by an escaped low surrogate becomes one code point; any other surrogate is
-// appended alone in WTF-8, as JavaScript keeps it as a lone UTF-16 unit.
+// by an escaped low surrogate becomes one code point. Any other surrogate
+// stays a lone UTF-16 unit, as in JavaScript, and is appended in WTF-8.
 func (p *parser) unicodeEscape(buf []byte) ([]byte, error) {
 	unit, ok := hex4(p.s, p.pos+2)
 	if !ok {
