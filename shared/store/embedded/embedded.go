@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -36,9 +38,12 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens the store file at path, creating it when missing. It fails
-// after a second when another process holds the file.
+// Open opens the store file at path, creating it and its folder when
+// missing. It fails after a second when another process holds the file.
 func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)

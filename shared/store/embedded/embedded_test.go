@@ -33,7 +33,7 @@ func open(t *testing.T, path string) *embedded.Store {
 }
 
 func TestRecordsSurviveReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "store.db")
+	path := filepath.Join(t.TempDir(), "new", "folder", "store.db")
 	s, err := embedded.Open(path)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
