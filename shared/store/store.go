@@ -126,10 +126,11 @@ type Store interface {
 	// and ID exists, in one conditional write. It returns (nil, nil) when it
 	// wrote and (existing, nil) when the ID was taken, having written
 	// nothing. A pending alert (Alert == AlertPending, AlertDue set) is
-	// written in the same write; an empty Alert is stored as AlertNone. It
-	// returns ErrInvalidID for a bad ID, ErrTooLarge when the record cannot
-	// fit, and an error for a record without ReceivedAt or with an alert on
-	// a record that is not an event.
+	// written in the same write, and an empty Alert is stored as AlertNone.
+	// It returns ErrInvalidID for a bad ID and ErrTooLarge when the record
+	// cannot fit. It returns another error for an unknown status or alert
+	// state, a missing ReceivedAt, a pending alert without AlertDue, or an
+	// alert on a record that is not an event.
 	Create(ctx context.Context, rec *Record) (*Record, error)
 	// Get returns the record with the given ID: an event id, a q- or a c- id.
 	// The event namespace is looked up first, then the quarantine or conflict
@@ -149,14 +150,15 @@ type Store interface {
 	// ErrNotFound when the event does not exist.
 	ClaimAlert(ctx context.Context, id string, now time.Time, lease time.Duration) (*Record, error)
 	// RecordAlertError notes the error of a failed publish of a pending
-	// alert, leaving it pending; the message is cut to MaxAlertErrorBytes.
-	// On an alert that is not pending it changes nothing and returns nil. It
-	// returns ErrNotFound when the event does not exist.
+	// alert, leaving it pending. The message is cut to MaxAlertErrorBytes,
+	// and an empty message clears the last error. On an alert that is not
+	// pending it changes nothing and returns nil. It returns ErrNotFound when
+	// the event does not exist.
 	RecordAlertError(ctx context.Context, id, message string) error
 	// FailAlert sets a pending alert to failed, keeping message as its last
-	// error, and takes it off the due list. On an alert that is not pending
-	// it changes nothing and returns nil. It returns ErrNotFound when the
-	// event does not exist.
+	// error unless message is empty, and takes it off the due list. On an
+	// alert that is not pending it changes nothing and returns nil. It
+	// returns ErrNotFound when the event does not exist.
 	FailAlert(ctx context.Context, id, message string) error
 	// DueAlerts lists the IDs of pending alerts whose lease expired by now,
 	// oldest first, at most limit (which must be positive).

@@ -16,6 +16,11 @@ import (
 
 // Run runs the conformance cases as parallel subtests of t. newStore returns
 // an empty store for one subtest and arranges its cleanup with t.Cleanup.
+//
+// NOTE: the DueAlerts and ByJobID cases read right after writing, which
+// DynamoDB Local's indexes allow but AWS's eventually consistent global
+// secondary indexes do not guarantee, so the suite is not meant for a real
+// table.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	cases := []struct {
 		name string

@@ -203,8 +203,8 @@ func Decode(item map[string]types.AttributeValue) (*store.Record, error) {
 		AlertMessageID:   d.str(AttrAlertMessageID),
 		AlertLastError:   d.str(AttrAlertLastError),
 	}
-	if secs := d.int(AttrExpiresAt); d.has(AttrExpiresAt) {
-		rec.ExpiresAt = time.Unix(secs, 0).UTC()
+	if d.has(AttrExpiresAt) {
+		rec.ExpiresAt = time.Unix(d.int(AttrExpiresAt), 0).UTC()
 	}
 	raw, err := d.body()
 	if err != nil {
