@@ -4,24 +4,33 @@
 //
 // # Masking
 //
-// By default the body masks PHI as "***". Build collects the values of PHI
-// keys anywhere in data: MRN, member id and SSN fields, names, dates of
-// birth, e-mail addresses, phone numbers and addresses. Keys match by suffix,
-// so patient_mrn and existing_mrn count. It also collects the before and
-// after values of change records that name such a field. In free text
-// (reason codes and descriptions, failure_reason, error, reason,
-// refill_failure_reason and the other names shown) every occurrence of a
-// collected value is masked whatever the case or separators, names and MRNs
-// also word by word, and so are e-mail addresses, phone numbers, dates not
-// followed by a time of day, the token after an "MRN" label and the words
-// after a "Patient:" label. MRN fields shown among the identifiers are
-// masked whole, not partly: the Cobalt ids next to them (appointment_id,
-// patient_id, task_id and the like) are what a person uses to find the
-// record, and part of an MRN is still part of an identifier.
+// By default the body masks PHI as "***". Build first collects the PHI
+// values in data: the values of keys that name MRNs, member ids, SSNs,
+// names, dates of birth, e-mail addresses, phone numbers or addresses, at
+// any depth. Keys match by suffix, so patient_mrn and existing_mrn count.
+// The before and after values of a change record that names such a field
+// count too.
 //
-// Subjects and attributes never carry PHI: they hold only the event type,
-// category, ids, clinic reference and reason codes, and the codes are
-// masked like free text even when Options.IncludePHI is set.
+// In free text (reason codes and descriptions, failure_reason, error,
+// reason, refill_failure_reason, folder_name, provider_name and
+// refill_medication_name) Build masks:
+//   - every occurrence of a collected value, whatever its case or
+//     separators, and also each word of a name and each numeric part of an
+//     MRN on its own;
+//   - e-mail addresses and phone numbers;
+//   - dates, unless a time of day follows;
+//   - the token after an "MRN" label and the words after a "Patient:" label;
+//   - capitalized words right after "patient" or right before an MRN, "DOB"
+//     or "born", which is how descriptions name patients that data lacks.
+//
+// MRN fields among the identifiers are masked whole, not partly. The Cobalt
+// ids next to them (appointment_id, patient_id, task_id and the like) are
+// what a person uses to find the record, and part of an MRN is still part of
+// an identifier.
+//
+// Subjects and attributes hold only the event type, category, ids, clinic
+// reference and reason codes, which are not PHI. The codes are masked like
+// free text all the same, even with Options.IncludePHI.
 package alert
 
 import (

@@ -152,6 +152,7 @@ func (m *masker) find(s string) []span {
 	if containsFold(s, "patient") {
 		spans = findPattern(s, patientNamePattern, spans, 1)
 	}
+	spans = findNames(s, spans)
 	return mergeSpans(spans)
 }
 
