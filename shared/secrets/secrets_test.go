@@ -26,7 +26,7 @@ func TestStaticEmpty(t *testing.T) {
 
 type clock struct{ now atomic.Int64 }
 
-func (c *clock) Now() time.Time           { return time.Unix(0, c.now.Load()) }
+func (c *clock) Now() time.Time          { return time.Unix(0, c.now.Load()) }
 func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 // TestManagerRotation reads a secret from moto_server's Secrets Manager,

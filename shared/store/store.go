@@ -154,7 +154,7 @@ type Store interface {
 	// and an empty message clears the last error. On an alert that is not
 	// pending it changes nothing and returns nil. It returns ErrNotFound when
 	// the event does not exist.
-	RecordAlertError(ctx context.Context, id, message string) error
+	RecordAlertError(ctx context.Context, id, message string, retryAt time.Time) error
 	// FailAlert sets a pending alert to failed, keeping message as its last
 	// error unless message is empty, and takes it off the due list. On an
 	// alert that is not pending it changes nothing and returns nil. It

@@ -141,7 +141,7 @@ func (s *Store) ClaimAlert(ctx context.Context, id string, now time.Time, lease 
 
 // RecordAlertError implements store.Store.RecordAlertError with one
 // conditional UpdateItem.
-func (s *Store) RecordAlertError(ctx context.Context, id, message string) error {
+func (s *Store) RecordAlertError(ctx context.Context, id, message string, retryAt time.Time) error {
 	u := alertUpdate{
 		condition: "#state = :pending",
 		update:    "SET #err = :err",
@@ -149,7 +149,16 @@ func (s *Store) RecordAlertError(ctx context.Context, id, message string) error 
 		values:    map[string]types.AttributeValue{":err": lastError(message)},
 	}
 	if message == "" {
-		u.update, u.values = "REMOVE #err", nil
+		u.update, u.values = "REMOVE #err", map[string]types.AttributeValue{}
+	}
+	if !retryAt.IsZero() {
+		u.names["#due"] = ddbitem.AttrAlertDueMs
+		u.values[":retryAt"] = epochMillis(retryAt)
+		if message == "" {
+			u.update = "SET #due = :retryAt REMOVE #err"
+		} else {
+			u.update = "SET #err = :err, #due = :retryAt"
+		}
 	}
 	if _, _, err := s.updateAlert(ctx, id, u); err != nil {
 		return fmt.Errorf("record alert error of %q: %w", id, err)

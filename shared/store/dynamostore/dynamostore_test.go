@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -136,7 +137,7 @@ func TestRequestsPerOperation(t *testing.T) {
 		{"due alerts", func() error { _, err := s.DueAlerts(ctx, base, 10); return err }, []string{"Query"}},
 		{"claim", func() error { _, err := s.ClaimAlert(ctx, "e1", base, lease); return err }, []string{"UpdateItem"}},
 		{"claim again", func() error { return wantErr(s.ClaimAlert(ctx, "e1", base, lease)) }, []string{"UpdateItem"}},
-		{"record error", func() error { return s.RecordAlertError(ctx, "e1", "boom") }, []string{"UpdateItem"}},
+		{"record error", func() error { return s.RecordAlertError(ctx, "e1", "boom", time.Time{}) }, []string{"UpdateItem"}},
 		{"mark published", func() error { return s.MarkPublished(ctx, "e1", "m", base) }, []string{"UpdateItem"}},
 		{"mark published again", func() error { return s.MarkPublished(ctx, "e1", "m", base) }, []string{"UpdateItem"}},
 		{"mark published missing", func() error { return wantErrOnly(s.MarkPublished(ctx, "nope", "m", base)) }, []string{"UpdateItem"}},

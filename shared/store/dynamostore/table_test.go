@@ -129,7 +129,7 @@ func TestItemAtSizeLimit(t *testing.T) {
 		t.Fatalf("Create at the size limit: %v", err)
 	}
 
-	if err := s.RecordAlertError(ctx, rec.ID, strings.Repeat("e", 2*store.MaxAlertErrorBytes)); err != nil {
+	if err := s.RecordAlertError(ctx, rec.ID, strings.Repeat("e", 2*store.MaxAlertErrorBytes), time.Time{}); err != nil {
 		t.Fatalf("RecordAlertError: %v", err)
 	}
 	if _, err := s.ClaimAlert(ctx, rec.ID, base, lease); err != nil {

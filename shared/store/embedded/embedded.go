@@ -261,12 +261,15 @@ func (s *Store) ClaimAlert(ctx context.Context, id string, now time.Time, lease 
 
 // RecordAlertError implements store.Store.RecordAlertError. An empty message
 // clears the last error.
-func (s *Store) RecordAlertError(ctx context.Context, id, message string) error {
+func (s *Store) RecordAlertError(ctx context.Context, id, message string, retryAt time.Time) error {
 	_, err := s.modifyAlert(ctx, id, func(rec *store.Record) error {
 		if rec.Alert != store.AlertPending {
 			return errUnchanged
 		}
 		rec.AlertLastError = ddbitem.TruncateError(message)
+		if !retryAt.IsZero() {
+			rec.AlertDue = ddbitem.Millis(retryAt)
+		}
 		return nil
 	})
 	if err != nil {

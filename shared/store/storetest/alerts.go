@@ -196,7 +196,7 @@ func testRecordAlertError(t *testing.T, s store.Store) {
 
 	// 300 two-byte runes: 600 bytes, cut inside a rune at byte 500.
 	long := strings.Repeat("é", 300) + "x"
-	if err := s.RecordAlertError(ctx, "err-1", long); err != nil {
+	if err := s.RecordAlertError(ctx, "err-1", long, time.Time{}); err != nil {
 		t.Fatalf("RecordAlertError: %v", err)
 	}
 	got := mustGet(t, s, "err-1")
@@ -213,11 +213,25 @@ func testRecordAlertError(t *testing.T, s store.Store) {
 		t.Errorf("DueAlerts = %v, want err-1 still due", ids)
 	}
 
-	if err := s.RecordAlertError(ctx, "err-1", "sns: throttled"); err != nil {
+	if err := s.RecordAlertError(ctx, "err-1", "sns: throttled", time.Time{}); err != nil {
 		t.Fatalf("second RecordAlertError: %v", err)
 	}
 	if got := mustGet(t, s, "err-1").AlertLastError; got != "sns: throttled" {
 		t.Errorf("AlertLastError = %q, want the latest message", got)
+	}
+
+	retryAt := base.Add(2 * time.Hour)
+	if err := s.RecordAlertError(ctx, "err-1", "sns: timeout", retryAt); err != nil {
+		t.Fatalf("RecordAlertError with retryAt: %v", err)
+	}
+	if got := mustGet(t, s, "err-1").AlertDue; !got.Equal(retryAt.Truncate(time.Millisecond)) {
+		t.Errorf("AlertDue = %v, want %v", got, retryAt)
+	}
+	if ids := dueIDs(t, s, base.Add(time.Hour)); contains(ids, "err-1") {
+		t.Errorf("DueAlerts before retryAt = %v, want err-1 deferred", ids)
+	}
+	if ids := dueIDs(t, s, base.Add(3*time.Hour)); !contains(ids, "err-1") {
+		t.Errorf("DueAlerts after retryAt = %v, want err-1 due", ids)
 	}
 }
 
@@ -316,7 +330,7 @@ func testAlertMethodsOnMissing(t *testing.T, s store.Store) {
 	for _, id := range []string{"missing", "q-abc"} {
 		calls := map[string]error{
 			"MarkPublished":    s.MarkPublished(ctx, id, "m", base),
-			"RecordAlertError": s.RecordAlertError(ctx, id, "e"),
+			"RecordAlertError": s.RecordAlertError(ctx, id, "e", time.Time{}),
 			"FailAlert":        s.FailAlert(ctx, id, "e"),
 			"RequeueAlert":     s.RequeueAlert(ctx, id, base),
 		}
