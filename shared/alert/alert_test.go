@@ -412,6 +412,18 @@ func TestDocument(t *testing.T) {
 	}
 }
 
+func TestDocumentKeepsExactEventID(t *testing.T) {
+	env := appointmentFailed()
+	env.ID = "evt\x00\n\u2028\"1"
+	a := alert.Build(env, alert.Options{})
+	if got := decodeDocument(t, a)["event_id"]; got != env.ID {
+		t.Errorf("document event_id = %q, want %q", got, env.ID)
+	}
+	if got, want := attributeMap(t, a)["event_id"].Value(), "evt   \"1"; got != want {
+		t.Errorf("event_id attribute = %q, want %q", got, want)
+	}
+}
+
 func TestDocumentErrorAndOtherShapes(t *testing.T) {
 	tests := []struct {
 		name string

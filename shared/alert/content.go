@@ -13,8 +13,8 @@ const (
 	maxNameBytes    = 256 // event type, category, clinic reference, job id
 	maxCreatedBytes = 64
 	maxCodeBytes    = 128
-	// maxAttributeCodes is the number of distinct codes in the error_codes
-	// attribute, kept in order of first appearance.
+	// maxAttributeCodes is the maximum number of distinct codes in the
+	// error_codes attribute, which keeps them in order of first appearance.
 	maxAttributeCodes = 50
 )
 
@@ -33,6 +33,10 @@ type field struct {
 type content struct {
 	id, eventType, category, created, jobID, clinic string
 	kind                                            envelope.Kind
+	// exactID is the event id with its control characters kept, for the
+	// JSON document, whose escaping carries them, so that subscribers can
+	// match the stored record. The fields above are cleaned to one line.
+	exactID string
 
 	reasons      []reason
 	reasonsTotal int
@@ -64,6 +68,7 @@ func prepare(env *envelope.Envelope, topic string, opts Options) *content {
 	c := p.c
 	c.kind = env.Kind
 	c.id = p.line(env.ID, maxIDBytes)
+	c.exactID, _ = cutBytes(env.ID, maxIDBytes)
 	c.eventType = p.line(env.Type, maxNameBytes)
 	c.category = p.line(env.Category, maxNameBytes)
 	if strings.TrimSpace(c.category) == "" {

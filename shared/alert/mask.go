@@ -12,9 +12,11 @@ import (
 const Mask = "***"
 
 // Patterns of PHI in free text that data need not contain. Go's regexp has
-// no look-behind, so matches are checked for word boundaries in code.
+// no look-behind, so findPattern and findDates check in code that a number
+// match does not continue a longer run of digits. Every pattern has a
+// bounded match length, which maskMargin relies on.
 var (
-	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}`)
+	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,4}\.[A-Za-z]{2,24}`)
 	// North American numbers with or without a country code, in the usual
 	// groupings, and international numbers written with a leading '+'.
 	phonePattern = regexp.MustCompile(`(?:\+?1[\s.\-]?)?(?:\(\d{3}\)|\d{3})[\s.\-]?\d{3}[\s.\-]?\d{4}|\+\d{1,3}[\s.\-]?\d(?:[\s.\-]?\d){6,13}`)
@@ -27,16 +29,19 @@ var (
 	// A token after an MRN label; only its submatch is masked, and only when
 	// it has a digit, so "MRN not found" stays as it is.
 	mrnPattern = regexp.MustCompile(`(?i)\b(?:mrn|medical\s{1,3}record(?:\s{1,3}(?:number|no\.?|#))?)` +
-		`(?:\s{0,3}(?:#|:|=|-|is\b|of\b|number\b|no\.))*\s{0,3}([A-Za-z0-9][A-Za-z0-9\-]{0,63})`)
+		`(?:\s{0,3}(?:#|:|=|-|is\b|of\b|number\b|no\.)){0,4}\s{0,3}([A-Za-z0-9][A-Za-z0-9\-]{0,63})`)
 	// Up to three words after a "Patient:" or "Patient name:" label.
 	patientNamePattern = regexp.MustCompile(`(?i)\bpatient(?:'s)?(?:\s{1,3}(?:full\s{1,3})?name)?\s{0,3}[:=]\s{0,3}` +
-		`([\p{L}][\p{L}'.\-]*(?:\s{1,3}[\p{L}][\p{L}'.\-]*){0,2})`)
+		`([\p{L}][\p{L}'.\-]{0,30}(?:\s{1,3}[\p{L}][\p{L}'.\-]{0,30}){0,2})`)
 )
 
-// maskMargin is how far past a cut point free text is searched for PHI, so
-// that a value that starts before the cut is masked whole rather than left
-// half visible: it exceeds the longest match of the patterns above.
-const maskMargin = 512
+// maskMargin is how far past a cut point free text is searched for PHI, in
+// bytes, besides the length of the longest value from data, so that PHI
+// that starts before the cut is masked whole rather than left half visible.
+// It exceeds the longest match of the patterns here and in names.go, about
+// 540 bytes for four 31-letter name words of 4-byte runes before "date of
+// birth".
+const maskMargin = 1024
 
 // masker finds PHI in free text: the values collected from an event's data
 // and the patterns above.

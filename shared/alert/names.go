@@ -16,8 +16,8 @@ import (
 // carries it. Values from data are masked wherever they occur.
 var (
 	nameAfterPatient = regexp.MustCompile(`\b(?i:patient)(?:\s{1,3}(?i:named|name))?\s{1,3}` +
-		`(\p{Lu}[\p{L}'\-]*(?:,?\s{1,3}\p{Lu}[\p{L}'\-]*){0,3})`)
-	nameBeforeCue = regexp.MustCompile(`(\p{Lu}[\p{L}'\-]*(?:,?\s{1,3}\p{Lu}[\p{L}'\-]*){0,3})` +
+		`(\p{Lu}[\p{L}'\-]{0,30}(?:,?\s{1,3}\p{Lu}[\p{L}'\-]{0,30}){0,3})`)
+	nameBeforeCue = regexp.MustCompile(`(\p{Lu}[\p{L}'\-]{0,30}(?:,?\s{1,3}\p{Lu}[\p{L}'\-]{0,30}){0,3})` +
 		`\s{0,3}[(\[,]?\s{0,3}(?i:mrn|dob|born|date\s{1,3}of\s{1,3}birth)\b`)
 	nameWord = regexp.MustCompile(`[\p{L}'\-]+`)
 )

@@ -96,7 +96,7 @@ func (r *rendered) document(topic string) []byte {
 	c := r.c
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"event_id":`...)
-	b = appendJSONString(b, c.id)
+	b = appendJSONString(b, c.exactID)
 	b = appendMember(b, "event_type", c.eventType)
 	b = appendMember(b, "category", c.category)
 	b = appendMember(b, "topic", topic)
