@@ -1,0 +1,220 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/clinicops/cobalt-receiver/shared/envelope"
+	"github.com/clinicops/cobalt-receiver/shared/metrics"
+	"github.com/clinicops/cobalt-receiver/shared/signature"
+	"github.com/clinicops/cobalt-receiver/shared/store"
+)
+
+// outcome is what happened to one request, for the answer, log and metrics.
+type outcome struct {
+	resp      Response
+	status    string
+	metric    string
+	eventID   string
+	eventType string
+	category  string
+	method    signature.Method
+	alert     store.AlertState
+	issues    int
+}
+
+// Handle processes one delivery and returns the answer. It never returns
+// internal error text to the sender; errors are logged with the ids involved.
+func (h *Handler) Handle(ctx context.Context, req *Request) Response {
+	started := h.Now()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	out := h.handle(ctx, req, h.deadline(req))
+	h.logOutcome(ctx, req, out, started)
+	if out.metric != "" {
+		h.Metrics.Record(metrics.Count(out.metric, 1))
+	}
+	return out.resp
+}
+
+func (h *Handler) handle(ctx context.Context, req *Request, deadline time.Time) outcome {
+	if req.Method != http.MethodPost {
+		return reply(http.StatusMethodNotAllowed, answer{Status: statusMethod}, metrics.EventsRejected)
+	}
+	body, alternate := decodeBody(req)
+	if len(body) > MaxBodyBytes {
+		return reply(http.StatusRequestEntityTooLarge, answer{Status: statusTooLarge}, metrics.EventsRejected)
+	}
+
+	method, body, ok := h.verify(ctx, req, body, alternate)
+	if !ok {
+		return reply(http.StatusUnauthorized, answer{Status: statusUnauthorized}, metrics.EventsUnauthorized)
+	}
+	if method == "" {
+		return unavailable()
+	}
+
+	env, err := envelope.Parse(body)
+	var invalid *envelope.Invalid
+	if errors.As(err, &invalid) {
+		return h.quarantine(ctx, req, body, method, invalid.Reasons, deadline)
+	}
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "envelope parse failed", "error", err)
+		return h.quarantine(ctx, req, body, method, []string{"body could not be parsed"}, deadline)
+	}
+	if reason := h.staleReason(env); reason != "" {
+		return h.quarantine(ctx, req, body, method, []string{reason}, deadline)
+	}
+	out := h.storeEvent(ctx, req, env, body, method, deadline)
+	out.method = method
+	return out
+}
+
+func unavailable() outcome {
+	return reply(http.StatusServiceUnavailable, answer{Status: statusUnavailable}, metrics.StoreUnavailable)
+}
+
+// decodeBody returns the body to check and, when API Gateway flagged it as
+// base64, the undecoded text as an alternate: a flag that does not match the
+// body must not make an authentic event fail its signature check.
+func decodeBody(req *Request) (body, alternate []byte) {
+	if !req.Base64 {
+		return req.Body, nil
+	}
+	decoded, err := base64.StdEncoding.DecodeString(string(req.Body))
+	if err != nil {
+		return req.Body, nil
+	}
+	return decoded, req.Body
+}
+
+// verify checks the signature of body, then of alternate. It returns the
+// matching method and body, ok false when neither is authentic, or an empty
+// method with ok true when no secret is available to check with.
+func (h *Handler) verify(ctx context.Context, req *Request, body, alternate []byte) (signature.Method, []byte, bool) {
+	list, err := h.Secrets.Secrets(ctx)
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "webhook secrets unavailable", "error", err, "apiRequestId", req.RequestID)
+		return "", nil, true
+	}
+	header := req.Header.Get(signature.HeaderName)
+	method, err := signature.Verify(body, header, list)
+	if err == nil {
+		return method, body, true
+	}
+	if alternate != nil && len(alternate) <= MaxBodyBytes {
+		if method, altErr := signature.Verify(alternate, header, list); altErr == nil {
+			return method, alternate, true
+		}
+	}
+	h.Logger.WarnContext(ctx, "signature rejected", "reason", err.Error(), "apiRequestId", req.RequestID,
+		"webhookId", boundedHeader(req.Header.Get("webhook-id")))
+	return "", nil, false
+}
+
+// staleReason returns why env is too old to accept when records expire:
+// once its record could have expired, a replay would no longer be detected.
+func (h *Handler) staleReason(env *envelope.Envelope) string {
+	if h.Retention <= 0 || env.CreatedAt.IsZero() {
+		return ""
+	}
+	if h.Now().Sub(env.CreatedAt) <= h.Retention {
+		return ""
+	}
+	return "created is older than the retention period, so a replay could not be detected"
+}
+
+// quarantine keeps an authentic but unusable body under q-<sha256 of body>.
+func (h *Handler) quarantine(ctx context.Context, req *Request, body []byte, method signature.Method,
+	reasons []string, deadline time.Time) outcome {
+	sum := sha256.Sum256(body)
+	rec := h.newRecord(req, body, method)
+	rec.ID = "q-" + hex.EncodeToString(sum[:])
+	rec.Status = store.StatusQuarantined
+	rec.ContentHash = hex.EncodeToString(sum[:])
+	rec.Errors = reasons
+	rec.Alert = store.AlertNone
+
+	storeCtx, cancel := h.storeContext(ctx, deadline)
+	defer cancel()
+	if _, err := h.Store.Create(storeCtx, rec); err != nil {
+		return h.storeFailed(ctx, rec.ID, err)
+	}
+	out := reply(http.StatusBadRequest, answer{Status: statusQuarantined, ID: rec.ID, Errors: reasons},
+		metrics.EventsQuarantined)
+	out.eventID, out.method, out.alert = rec.ID, method, store.AlertNone
+	return out
+}
+
+func (h *Handler) storeFailed(ctx context.Context, id string, err error) outcome {
+	if errors.Is(err, store.ErrTooLarge) {
+		h.Logger.WarnContext(ctx, "record too large to store", "error", err, "eventId", id)
+		out := reply(http.StatusRequestEntityTooLarge, answer{Status: statusTooLarge}, metrics.EventsRejected)
+		out.eventID = id
+		return out
+	}
+	h.Logger.ErrorContext(ctx, "store write failed", "error", err, "eventId", id)
+	out := unavailable()
+	out.eventID = id
+	return out
+}
+
+func (h *Handler) newRecord(req *Request, body []byte, method signature.Method) *store.Record {
+	now := h.Now()
+	rec := &store.Record{
+		ReceivedAt:       now,
+		Raw:              body,
+		SignatureMethod:  string(method),
+		WebhookID:        boundedHeader(req.Header.Get("webhook-id")),
+		WebhookAttempt:   boundedHeader(req.Header.Get("webhook-attempt")),
+		WebhookTimestamp: boundedHeader(req.Header.Get("webhook-timestamp")),
+	}
+	if h.Retention > 0 {
+		rec.ExpiresAt = now.Add(h.Retention)
+	}
+	return rec
+}
+
+// boundedHeader keeps at most 256 bytes of a delivery header for storage and
+// logs, so a hostile header cannot grow an item past its size limit.
+func boundedHeader(v string) string {
+	const max = 256
+	if len(v) > max {
+		return v[:max]
+	}
+	return v
+}
+
+// logOutcome writes the one log line of a request.
+func (h *Handler) logOutcome(ctx context.Context, req *Request, out outcome, started time.Time) {
+	level := slog.LevelInfo
+	if out.resp.StatusCode >= 500 {
+		level = slog.LevelError
+	}
+	h.Logger.LogAttrs(ctx, level, "webhook handled",
+		slog.String("apiRequestId", req.RequestID),
+		slog.String("eventId", out.eventID),
+		slog.String("eventType", out.eventType),
+		slog.String("category", out.category),
+		slog.String("outcome", out.status),
+		slog.Int("statusCode", out.resp.StatusCode),
+		slog.String("attempt", boundedHeader(req.Header.Get("webhook-attempt"))),
+		slog.String("signature", string(out.method)),
+		slog.String("alert", string(out.alert)),
+		slog.Int("schemaIssues", out.issues),
+		slog.Int64("durationMs", h.Now().Sub(started).Milliseconds()),
+	)
+}
+
+// reply returns the outcome of an answer and the metric it counts.
+func reply(code int, a answer, metric string) outcome {
+	return outcome{resp: respond(code, a), status: a.Status, metric: metric}
+}
