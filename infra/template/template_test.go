@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/global"
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 
+	"github.com/clinicops/cobalt-receiver/shared/alert/snspub"
 	"github.com/clinicops/cobalt-receiver/shared/config"
 	"github.com/clinicops/cobalt-receiver/shared/ingest"
 	"github.com/clinicops/cobalt-receiver/shared/metrics"
@@ -41,10 +43,6 @@ const (
 // webhookPath is the route Cobalt posts to, the same locally and behind API
 // Gateway.
 const webhookPath = "/webhooks/cobalt"
-
-// snsActions lists the SNS actions the alert publisher calls.
-// TODO: take this from snspub.IAMActions once package snspub exports it.
-var snsActions = []string{"sns:Publish"}
 
 // kmsActions lists what a publisher needs on the key of an encrypted SNS
 // topic besides sns:Publish, as the Amazon SNS Developer Guide's "Key
@@ -549,7 +547,7 @@ func TestPoliciesMatchCode(t *testing.T) {
 		return g
 	}
 
-	known := slices.Concat(dynamostore.IAMActions(), snsActions, secrets.IAMActions(), kmsActions)
+	known := slices.Concat(dynamostore.IAMActions(), snspub.IAMActions(), secrets.IAMActions(), kmsActions)
 	for _, tc := range []struct {
 		id   string
 		want []grant
@@ -692,44 +690,52 @@ func TestTableMatchesStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("template: %v", err)
 	}
+	want := dynamostore.NewTableInput("unused")
 
 	types := map[string]string{}
 	for _, a := range tbl.AttributeDefinitions {
 		types[a.AttributeName] = a.AttributeType
 	}
-	wantTypes := map[string]string{
-		dynamostore.PartitionKey:          "S",
-		dynamostore.JobIDAttribute:        "S",
-		dynamostore.ReceivedMsAttribute:   "N",
-		dynamostore.AlertPendingAttribute: "S",
-		dynamostore.AlertDueMsAttribute:   "N",
+	wantTypes := map[string]string{}
+	for _, a := range want.AttributeDefinitions {
+		wantTypes[*a.AttributeName] = string(a.AttributeType)
 	}
 	if !maps.Equal(types, wantTypes) {
 		t.Errorf("AttributeDefinitions = %v, want %v", types, wantTypes)
 	}
-	if got := keySchema(tbl.KeySchema); got != dynamostore.PartitionKey+" HASH" {
-		t.Errorf("KeySchema = %s, want %s HASH", got, dynamostore.PartitionKey)
+	if got, w := keySchema(tbl.KeySchema), storeKeySchema(want.KeySchema); got != w {
+		t.Errorf("KeySchema = %s, want %s", got, w)
 	}
 
-	wantIndexes := map[string]string{
-		dynamostore.JobIDIndex:         dynamostore.JobIDAttribute + " HASH, " + dynamostore.ReceivedMsAttribute + " RANGE",
-		dynamostore.PendingAlertsIndex: dynamostore.AlertPendingAttribute + " HASH, " + dynamostore.AlertDueMsAttribute + " RANGE",
-	}
 	gotIndexes := map[string]string{}
 	for _, gsi := range tbl.GlobalSecondaryIndexes {
-		gotIndexes[gsi.IndexName] = keySchema(gsi.KeySchema)
+		desc := keySchema(gsi.KeySchema)
+		if gsi.Projection != nil {
+			desc += fmt.Sprintf(" projecting %s %v", deref(gsi.Projection.ProjectionType), gsi.Projection.NonKeyAttributes)
+		}
+		gotIndexes[gsi.IndexName] = desc
+	}
+	wantIndexes := map[string]string{}
+	for _, gsi := range want.GlobalSecondaryIndexes {
+		desc := storeKeySchema(gsi.KeySchema)
+		if gsi.Projection != nil {
+			desc += fmt.Sprintf(" projecting %s %v", gsi.Projection.ProjectionType, gsi.Projection.NonKeyAttributes)
+		}
+		wantIndexes[*gsi.IndexName] = desc
 	}
 	if !maps.Equal(gotIndexes, wantIndexes) {
 		t.Errorf("GlobalSecondaryIndexes = %v, want %v", gotIndexes, wantIndexes)
 	}
-	checkProjections(t, tbl.GlobalSecondaryIndexes)
+	if _, ok := gotIndexes[dynamostore.PendingAlertsIndex]; !ok {
+		t.Errorf("index %s, which the sweep's policy names, is missing", dynamostore.PendingAlertsIndex)
+	}
 
+	if deref(tbl.BillingMode) != string(want.BillingMode) {
+		t.Errorf("BillingMode = %v, want %s", deref(tbl.BillingMode), want.BillingMode)
+	}
 	if tbl.TimeToLiveSpecification == nil || !tbl.TimeToLiveSpecification.Enabled ||
 		deref(tbl.TimeToLiveSpecification.AttributeName) != dynamostore.TTLAttribute {
 		t.Errorf("TimeToLiveSpecification is not enabled on %s", dynamostore.TTLAttribute)
-	}
-	if deref(tbl.BillingMode) != "PAY_PER_REQUEST" {
-		t.Errorf("BillingMode = %v, want PAY_PER_REQUEST", deref(tbl.BillingMode))
 	}
 	if tbl.PointInTimeRecoverySpecification == nil || tbl.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled == nil ||
 		!*tbl.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled {
@@ -750,41 +756,18 @@ func TestTableMatchesStore(t *testing.T) {
 	}
 }
 
-// pendingIndexAttributes lists the attributes the sweep's Query on the
-// pending-alerts index projects besides the keys.
-// NOTE: these are the names of package ddbitem, which is internal to
-// shared/store; dynamostore does not export them.
-var pendingIndexAttributes = []string{"id", "status", "expires_at"}
-
-// checkProjections checks that each index holds what its Query reads: whole
-// records for the job index and pendingIndexAttributes for the pending one.
-func checkProjections(t *testing.T, indexes []dynamodb.Table_GlobalSecondaryIndex) {
-	t.Helper()
-	for _, gsi := range indexes {
-		if gsi.Projection == nil {
-			t.Errorf("index %s has no Projection", gsi.IndexName)
-			continue
-		}
-		typ := deref(gsi.Projection.ProjectionType)
-		switch gsi.IndexName {
-		case dynamostore.JobIDIndex:
-			if typ != "ALL" {
-				t.Errorf("index %s projects %s, want ALL", gsi.IndexName, typ)
-			}
-		case dynamostore.PendingAlertsIndex:
-			missing := difference(pendingIndexAttributes, gsi.Projection.NonKeyAttributes)
-			if typ != "ALL" && (typ != "INCLUDE" || len(missing) > 0) {
-				t.Errorf("index %s projects %s %v, want ALL or INCLUDE of %v",
-					gsi.IndexName, typ, gsi.Projection.NonKeyAttributes, pendingIndexAttributes)
-			}
-		}
-	}
-}
-
 func keySchema(keys []dynamodb.Table_KeySchema) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k.AttributeName + " " + k.KeyType
+	}
+	return strings.Join(parts, ", ")
+}
+
+func storeKeySchema(keys []ddbtypes.KeySchemaElement) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = *k.AttributeName + " " + string(k.KeyType)
 	}
 	return strings.Join(parts, ", ")
 }
