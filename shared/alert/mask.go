@@ -35,12 +35,11 @@ var (
 		`([\p{L}][\p{L}'.\-]{0,30}(?:\s{1,3}[\p{L}][\p{L}'.\-]{0,30}){0,2})`)
 )
 
-// maskMargin is how far past a cut point free text is searched for PHI, in
-// bytes, besides the length of the longest value from data, so that PHI
-// that starts before the cut is masked whole rather than left half visible.
-// It exceeds the longest match of the patterns here and in names.go, about
-// 540 bytes for four 31-letter name words of 4-byte runes before "date of
-// birth".
+// maskMargin is how many bytes past a cut point free text is searched for
+// PHI, on top of the longest value from data. PHI that starts before the cut
+// is thus masked whole rather than left half visible. The margin exceeds the
+// longest match of the patterns here and in names.go: about 540 bytes, for
+// four 31-letter name words of 4-byte runes before "date of birth".
 const maskMargin = 1024
 
 // masker finds PHI in free text: the values collected from an event's data

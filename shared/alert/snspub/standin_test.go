@@ -84,7 +84,7 @@ func (s *standIn) queue(t *testing.T, name, topicARN string, raw bool, filterPol
 	return aws.ToString(created.QueueUrl)
 }
 
-// delivery is one message as a subscriber sees it.
+// delivery is one message as a subscriber receives it.
 type delivery struct {
 	body    string // the document
 	subject string // empty for raw delivery, which carries no subject
