@@ -21,6 +21,7 @@ const (
 	EnvRetentionDays    = "RETENTION_DAYS"
 	EnvSweepInterval    = "SWEEP_INTERVAL_SECONDS"
 	EnvSweepBatch       = "SWEEP_BATCH_SIZE"
+	EnvSweepGrace       = "SWEEP_GRACE_SECONDS"
 )
 
 // Environment variables read only when running as a Lambda function.
@@ -61,6 +62,9 @@ type Config struct {
 	SweepInterval time.Duration
 	// SweepBatch is the most alerts one sweep run handles.
 	SweepBatch int
+	// SweepGrace is how long past its lease a pending alert waits before
+	// the sweep takes it.
+	SweepGrace time.Duration
 
 	// Lambda settings.
 	TableName        string
@@ -88,8 +92,8 @@ func TopicVariable(topic string) string {
 // LambdaVariables lists every environment variable LoadLambda reads.
 func LambdaVariables() []string {
 	names := []string{
-		EnvIncludePHI, EnvAlertLease, EnvAlertMaxAttempts, EnvRetentionDays,
-		EnvSweepBatch, EnvTableName, EnvSecretID, EnvSecretRefresh, EnvMetricsNamespace,
+		EnvIncludePHI, EnvAlertLease, EnvRetentionDays,
+		EnvTableName, EnvSecretID, EnvSecretRefresh, EnvMetricsNamespace,
 	}
 	for _, topic := range Topics() {
 		names = append(names, TopicVariable(topic))
@@ -112,10 +116,40 @@ func LoadLambda(getenv func(string) string) (*Config, error) {
 	return cfg, r.err()
 }
 
+// SweepVariables lists every environment variable LoadSweep reads.
+func SweepVariables() []string {
+	names := []string{
+		EnvIncludePHI, EnvAlertLease, EnvRetentionDays, EnvAlertMaxAttempts, EnvSweepBatch,
+		EnvSweepGrace, EnvTableName, EnvMetricsNamespace,
+	}
+	for _, topic := range Topics() {
+		names = append(names, TopicVariable(topic))
+	}
+	return names
+}
+
+// LoadSweep reads the settings of the deployed sweep function from getenv.
+// It needs no webhook secret; the schedule, not SWEEP_INTERVAL_SECONDS, sets
+// how often it runs.
+func LoadSweep(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	cfg := r.common()
+	r.sweepSettings(cfg)
+	cfg.TableName = r.required(EnvTableName)
+	cfg.MetricsNamespace = r.str(EnvMetricsNamespace, "CobaltReceiver")
+	cfg.TopicARNs = map[string]string{}
+	for _, topic := range Topics() {
+		cfg.TopicARNs[topic] = r.required(TopicVariable(topic))
+	}
+	return cfg, r.err()
+}
+
 // LoadLocal reads the settings of local mode from getenv.
 func LoadLocal(getenv func(string) string) (*Config, error) {
 	r := reader{getenv: getenv}
 	cfg := r.common()
+	r.sweepSettings(cfg)
+	cfg.SweepInterval = r.seconds(EnvSweepInterval, 60)
 	cfg.ListenAddr = r.str(EnvListenAddr, "127.0.0.1:8080")
 	cfg.DataDir = r.str(EnvDataDir, ".data")
 	cfg.Secrets = parseSecrets(r.str(EnvSecrets, DevelopmentSecret))
@@ -145,15 +179,20 @@ func parseSecrets(s string) []signature.Secret {
 	return out
 }
 
+// common reads the settings of the ingest path.
 func (r *reader) common() *Config {
 	return &Config{
-		IncludePHI:       r.boolean(EnvIncludePHI, false),
-		AlertLease:       r.seconds(EnvAlertLease, 30),
-		AlertMaxAttempts: r.integer(EnvAlertMaxAttempts, 10, 1, 1000),
-		Retention:        time.Duration(r.integer(EnvRetentionDays, 0, 0, 36500)) * 24 * time.Hour,
-		SweepInterval:    r.seconds(EnvSweepInterval, 60),
-		SweepBatch:       r.integer(EnvSweepBatch, 100, 1, 1000),
+		IncludePHI: r.boolean(EnvIncludePHI, false),
+		AlertLease: r.seconds(EnvAlertLease, 30),
+		Retention:  time.Duration(r.integer(EnvRetentionDays, 0, 0, 36500)) * 24 * time.Hour,
 	}
+}
+
+// sweepSettings reads the settings of the pending-alert sweep into cfg.
+func (r *reader) sweepSettings(cfg *Config) {
+	cfg.AlertMaxAttempts = r.integer(EnvAlertMaxAttempts, 10, 1, 1000)
+	cfg.SweepBatch = r.integer(EnvSweepBatch, 100, 1, 1000)
+	cfg.SweepGrace = r.duration(EnvSweepGrace, 5)
 }
 
 // reader collects every problem so one error names them all.
@@ -223,6 +262,20 @@ func (r *reader) seconds(name string, fallback float64) time.Duration {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f <= 0 || f > 86400 {
 		r.fail(name, fmt.Sprintf("must be a number of seconds above 0 and at most 86400, got %q", v))
+		return time.Duration(fallback * float64(time.Second))
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+// duration reads a number of seconds that may be zero.
+func (r *reader) duration(name string, fallback float64) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return time.Duration(fallback * float64(time.Second))
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 86400 {
+		r.fail(name, fmt.Sprintf("must be a number of seconds from 0 to 86400, got %q", v))
 		return time.Duration(fallback * float64(time.Second))
 	}
 	return time.Duration(f * float64(time.Second))

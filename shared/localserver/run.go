@@ -71,6 +71,17 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(listener) }()
 
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		RunSweeps(sweepCtx, newSweeper(cfg, st, alerts, logger), cfg.SweepInterval, logger)
+	}()
+	defer func() {
+		stopSweep()
+		<-sweepDone
+	}()
+
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve on %s: %w", cfg.ListenAddr, err)
