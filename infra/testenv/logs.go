@@ -51,4 +51,10 @@ func Logger(t testing.TB) *slog.Logger {
 }
 
 // LogFolder returns the log folder, or "" when logs are discarded.
-func LogFolder() string { return filepath.Clean(os.Getenv(EnvLogDir)) }
+func LogFolder() string {
+	dir := os.Getenv(EnvLogDir)
+	if dir == "" {
+		return ""
+	}
+	return filepath.Clean(dir)
+}
