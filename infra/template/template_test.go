@@ -50,21 +50,6 @@ const webhookPath = "/webhooks/cobalt"
 // package declares them.
 var kmsActions = []string{"kms:Decrypt", "kms:GenerateDataKey*"}
 
-// sweepVariables lists the environment variables the sweep function reads:
-// every Lambda variable except the webhook secret settings, which only the
-// ingest function uses.
-// NOTE: config.LoadLambda still requires WEBHOOK_SECRET_ID, so the sweep
-// needs a loader of its own that does not.
-func sweepVariables() []string {
-	var names []string
-	for _, name := range config.LambdaVariables() {
-		if name != config.EnvSecretID && name != config.EnvSecretRefresh {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
 // topicResource returns the logical id of topic's SNS topic:
 // "telephone_encounter" is TelephoneEncounterTopic.
 func topicResource(topic string) string {
@@ -364,7 +349,7 @@ func TestEnvironmentMatchesConfig(t *testing.T) {
 		want []string
 	}{
 		{ingestFunction, config.LambdaVariables()},
-		{sweepFunction, sweepVariables()},
+		{sweepFunction, config.SweepVariables()},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			vars := function(t, tpl, tc.id).Environment.Variables
@@ -390,14 +375,16 @@ func TestEnvironmentValueSources(t *testing.T) {
 		config.EnvTableName:        "${" + table + "}",
 		config.EnvMetricsNamespace: "CobaltReceiver/${AWS::StackName}",
 		config.EnvAlertLease:       "${AlertLeaseSeconds}",
-		config.EnvAlertMaxAttempts: "${AlertMaxAttempts}",
 		config.EnvRetentionDays:    "${RetentionDays}",
 		config.EnvIncludePHI:       `{"Fn::If":["IncludeFullAlertDetail","true","false"]}`,
 	}
 	for _, topic := range config.Topics() {
 		want[config.TopicVariable(topic)] = "${" + topicResource(topic) + "}"
 	}
-	ingestWant := map[string]string{config.EnvSecretID: "${" + webhookSecret + "}"}
+	own := map[string]map[string]string{
+		ingestFunction: {config.EnvSecretID: "${" + webhookSecret + "}"},
+		sweepFunction:  {config.EnvAlertMaxAttempts: "${AlertMaxAttempts}"},
+	}
 
 	for _, id := range []string{ingestFunction, sweepFunction} {
 		vars := rawVariables(t, raw, id)
@@ -407,10 +394,12 @@ func TestEnvironmentValueSources(t *testing.T) {
 			}
 		}
 	}
-	vars := rawVariables(t, raw, ingestFunction)
-	for name, w := range ingestWant {
-		if got := describe(vars[name]); got != w {
-			t.Errorf("%s %s = %s, want %s", ingestFunction, name, got, w)
+	for id, vars := range own {
+		raw := rawVariables(t, raw, id)
+		for name, w := range vars {
+			if got := describe(raw[name]); got != w {
+				t.Errorf("%s %s = %s, want %s", id, name, got, w)
+			}
 		}
 	}
 
@@ -420,10 +409,16 @@ func TestEnvironmentValueSources(t *testing.T) {
 	}
 }
 
-// TestEnvironmentLoadsForEveryParameterValue renders the ingest function's
+// loaders maps each function to the config loader its main calls.
+var loaders = map[string]func(func(string) string) (*config.Config, error){
+	ingestFunction: config.LoadLambda,
+	sweepFunction:  config.LoadSweep,
+}
+
+// TestEnvironmentLoadsForEveryParameterValue renders each function's
 // environment with each value a parameter accepts (its default, allowed
-// values and bounds) and loads it with config.LoadLambda, so that every
-// value CloudFormation lets through is one the code accepts too.
+// values and bounds) and loads it with the function's config loader, so that
+// every value CloudFormation lets through is one the code accepts too.
 func TestEnvironmentLoadsForEveryParameterValue(t *testing.T) {
 	raw := loadRaw(t)
 	params := parseTemplate(t, raw, nil).Parameters
@@ -436,9 +431,11 @@ func TestEnvironmentLoadsForEveryParameterValue(t *testing.T) {
 		for _, value := range acceptedValues(p) {
 			t.Run(fmt.Sprintf("%s=%v", name, value), func(t *testing.T) {
 				tpl := parseTemplate(t, raw, map[string]any{name: value})
-				vars := function(t, tpl, ingestFunction).Environment.Variables
-				if _, err := config.LoadLambda(func(k string) string { return vars[k] }); err != nil {
-					t.Errorf("config.LoadLambda: %v", err)
+				for id, load := range loaders {
+					vars := function(t, tpl, id).Environment.Variables
+					if _, err := load(func(k string) string { return vars[k] }); err != nil {
+						t.Errorf("%s: %v", id, err)
+					}
 				}
 			})
 		}
@@ -450,13 +447,15 @@ func TestEnvironmentLoadsForEveryParameterValue(t *testing.T) {
 	}{{"masked", false}, {"full", true}} {
 		t.Run("AlertDetail="+tc.detail+" sets IncludePHI", func(t *testing.T) {
 			tpl := parseTemplate(t, raw, map[string]any{"AlertDetail": tc.detail})
-			vars := function(t, tpl, ingestFunction).Environment.Variables
-			cfg, err := config.LoadLambda(func(k string) string { return vars[k] })
-			if err != nil {
-				t.Fatalf("config.LoadLambda: %v", err)
-			}
-			if cfg.IncludePHI != tc.want {
-				t.Errorf("IncludePHI = %v, want %v", cfg.IncludePHI, tc.want)
+			for id, load := range loaders {
+				vars := function(t, tpl, id).Environment.Variables
+				cfg, err := load(func(k string) string { return vars[k] })
+				if err != nil {
+					t.Fatalf("%s: %v", id, err)
+				}
+				if cfg.IncludePHI != tc.want {
+					t.Errorf("%s IncludePHI = %v, want %v", id, cfg.IncludePHI, tc.want)
+				}
 			}
 		})
 	}
