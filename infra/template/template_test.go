@@ -23,6 +23,7 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/alert/snspub"
 	"github.com/clinicops/cobalt-receiver/shared/config"
 	"github.com/clinicops/cobalt-receiver/shared/ingest"
+	"github.com/clinicops/cobalt-receiver/shared/localserver"
 	"github.com/clinicops/cobalt-receiver/shared/metrics"
 	"github.com/clinicops/cobalt-receiver/shared/secrets"
 	"github.com/clinicops/cobalt-receiver/shared/store/dynamostore"
@@ -42,7 +43,7 @@ const (
 
 // webhookPath is the route Cobalt posts to, the same locally and behind API
 // Gateway.
-const webhookPath = "/webhooks/cobalt"
+const webhookPath = localserver.WebhookPath
 
 // kmsActions lists what a publisher needs on the key of an encrypted SNS
 // topic besides sns:Publish, as the Amazon SNS Developer Guide's "Key
