@@ -37,6 +37,8 @@ fi
 phase_names=()
 phase_seconds=()
 phase_results=()
+current_phase=
+current_phase_begin=0
 failed=0
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
@@ -46,10 +48,13 @@ run_phase() {
 	local name=$1 begin=$SECONDS result=ok
 	shift
 	log "== $name: $*"
+	current_phase=$name
+	current_phase_begin=$begin
 	if ! "$@"; then
 		result=FAILED
 		failed=1
 	fi
+	current_phase=
 	phase_names+=("$name")
 	phase_seconds+=($((SECONDS - begin)))
 	phase_results+=("$result")
@@ -69,6 +74,12 @@ print_summary() {
 on_exit() {
 	local status=$?
 	trap - EXIT
+	if [[ -n $current_phase ]]; then
+		phase_names+=("$current_phase")
+		phase_seconds+=($((SECONDS - current_phase_begin)))
+		phase_results+=(INTERRUPTED)
+		current_phase=
+	fi
 	run_phase down infra/stack/down.sh || status=1
 	if ((failed == 1 && status == 0)); then
 		status=1
