@@ -27,8 +27,8 @@ type Store struct {
 	mu      sync.RWMutex
 	records map[string]*store.Record
 
-	// Now returns the time that expiry is judged by; nil means time.Now.
-	// Set it before the first call.
+	// Now returns the time that expiry is judged by. When it is nil the
+	// store uses time.Now. Set it before the first call.
 	Now func() time.Time
 }
 
