@@ -78,14 +78,15 @@ func newLambdaHandler(ctx context.Context, logger *slog.Logger) (*ingest.Handler
 		return nil, err
 	}
 	secretSource := &secrets.Manager{
-		Client:         secretsmanager.NewFromConfig(awsCfg),
-		SecretID:       cfg.SecretID,
-		Parse:          config.ParseSecrets,
-		Refresh:        cfg.SecretRefresh,
-		RetryAfter:     10 * time.Second,
-		Logger:         logger,
-		OnRefreshError: func() { recorder.Record(metrics.Count(metrics.SecretRefreshFailed, 1)) },
-		Now:            time.Now,
+		Client:          secretsmanager.NewFromConfig(awsCfg),
+		SecretID:        cfg.SecretID,
+		Parse:           config.ParseSecrets,
+		RefreshInterval: cfg.SecretRefresh,
+		RetryAfter:      10 * time.Second,
+		MinRefresh:      5 * time.Second,
+		Logger:          logger,
+		OnRefreshError:  func() { recorder.Record(metrics.Count(metrics.SecretRefreshFailed, 1)) },
+		Now:             time.Now,
 	}
 	// Read the secrets during cold start so the first request does not wait
 	// for Secrets Manager; a failure here is logged and retried per request.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clinicops/cobalt-receiver/shared/envelope"
 	"github.com/clinicops/cobalt-receiver/shared/metrics"
+	"github.com/clinicops/cobalt-receiver/shared/secrets"
 	"github.com/clinicops/cobalt-receiver/shared/signature"
 	"github.com/clinicops/cobalt-receiver/shared/store"
 )
@@ -106,18 +107,36 @@ func (h *Handler) verify(ctx context.Context, req *Request, body, alternate []by
 		return "", nil, true
 	}
 	header := req.Header.Get(signature.HeaderName)
-	method, err := signature.Verify(body, header, list)
+	method, verified, err := verifyEither(body, alternate, header, list)
 	if err == nil {
-		return method, body, true
+		return method, verified, true
 	}
-	if alternate != nil && len(alternate) <= MaxBodyBytes {
-		if method, altErr := signature.Verify(alternate, header, list); altErr == nil {
-			return method, alternate, true
+	// A secret rotated since the last read would fail every request until
+	// the next scheduled read, and Cobalt never retries a 401.
+	if refresher, ok := h.Secrets.(secrets.Refresher); ok && errors.Is(err, signature.ErrMismatch) && refresher.Refresh(ctx) {
+		if list, listErr := h.Secrets.Secrets(ctx); listErr == nil {
+			if method, verified, retryErr := verifyEither(body, alternate, header, list); retryErr == nil {
+				return method, verified, true
+			}
 		}
 	}
 	h.Logger.WarnContext(ctx, "signature rejected", "reason", err.Error(), "apiRequestId", req.RequestID,
 		"webhookId", boundedHeader(req.Header.Get("webhook-id")))
 	return "", nil, false
+}
+
+// verifyEither checks body, then alternate when there is one.
+func verifyEither(body, alternate []byte, header string, list []signature.Secret) (signature.Method, []byte, error) {
+	method, err := signature.Verify(body, header, list)
+	if err == nil {
+		return method, body, nil
+	}
+	if alternate != nil && len(alternate) <= MaxBodyBytes {
+		if method, altErr := signature.Verify(alternate, header, list); altErr == nil {
+			return method, alternate, nil
+		}
+	}
+	return "", nil, err
 }
 
 // staleReason returns why env is too old to accept when records expire:

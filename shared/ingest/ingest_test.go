@@ -369,3 +369,49 @@ func TestBudget(t *testing.T) {
 		}
 	}
 }
+
+// rotatingSource holds secrets that change on Refresh, as Secrets Manager
+// does after a rotation.
+type rotatingSource struct {
+	mu        sync.Mutex
+	current   []signature.Secret
+	next      []signature.Secret
+	refreshes int
+}
+
+func (r *rotatingSource) Secrets(context.Context) ([]signature.Secret, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current, nil
+}
+
+func (r *rotatingSource) Refresh(context.Context) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refreshes++
+	if r.next == nil {
+		return false
+	}
+	r.current, r.next = r.next, nil
+	return true
+}
+
+func TestHandleRefreshesSecretsOnMismatch(t *testing.T) {
+	f := newFixture(t)
+	src := &rotatingSource{current: []signature.Secret{"whsec_before_rotation"}, next: []signature.Secret{secret}}
+	f.h.Secrets = src
+	resp := f.h.Handle(context.Background(), signed(failureEvent))
+	if a := decode(t, resp); resp.StatusCode != 200 || a.Status != "stored" {
+		t.Fatalf("answer %d %+v, want 200 stored after the secrets were re-read", resp.StatusCode, a)
+	}
+
+	req := signed(`{"id":"evt_forged","type":"task.created","data":{}}`)
+	req.Header.Set("cobalt-verification", signature.Sign(req.Body, "whsec_attacker"))
+	resp = f.h.Handle(context.Background(), req)
+	if a := decode(t, resp); resp.StatusCode != 401 || a.Status != "unauthorized" {
+		t.Errorf("forged answer %d %+v, want 401", resp.StatusCode, a)
+	}
+	if src.refreshes != 2 {
+		t.Errorf("refreshes = %d, want one per mismatched request", src.refreshes)
+	}
+}

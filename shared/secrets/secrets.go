@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,16 @@ type Source interface {
 	// Secrets returns every accepted secret. An error means no secret is
 	// known, so no signature can be checked.
 	Secrets(ctx context.Context) ([]signature.Secret, error)
+}
+
+// Refresher is a Source that can re-read its secrets ahead of schedule. The
+// handler calls Refresh when a signature matches none of the secrets it has,
+// so a secret rotated a moment ago is accepted at once.
+type Refresher interface {
+	Source
+	// Refresh re-reads the secrets unless it did so within its minimum
+	// interval, and reports whether the list changed.
+	Refresh(ctx context.Context) bool
 }
 
 // Static is a fixed list of secrets.
@@ -45,17 +56,20 @@ func IAMActions() []string { return []string{"secretsmanager:GetSecretValue"} }
 
 // Manager reads the secrets from one Secrets Manager secret, whose
 // SecretString is a JSON array of secrets or a comma-separated list, and
-// re-reads it once Refresh has passed since the last successful read. When a
+// re-reads it once RefreshInterval has passed since the last successful read. When a
 // re-read fails it keeps the secrets it has and retries on the next call
 // after RetryAfter.
 type Manager struct {
 	Client   API
 	SecretID string
 	// Parse turns a SecretString into secrets.
-	Parse      func(string) []signature.Secret
-	Refresh    time.Duration
-	RetryAfter time.Duration
-	Logger     *slog.Logger
+	Parse           func(string) []signature.Secret
+	RefreshInterval time.Duration
+	RetryAfter      time.Duration
+	Logger          *slog.Logger
+	// MinRefresh is the least time between two reads forced by Refresh, so
+	// requests with bad signatures cannot flood Secrets Manager.
+	MinRefresh time.Duration
 	// OnRefreshError is called when a read fails; it may be nil.
 	OnRefreshError func()
 	Now            func() time.Time
@@ -63,7 +77,35 @@ type Manager struct {
 	mu        sync.Mutex
 	current   []signature.Secret
 	nextRead  time.Time
+	lastRead  time.Time
 	lastError error
+}
+
+// Refresh re-reads the secret now unless a read happened within MinRefresh.
+// It reports whether the secrets changed; on a failed read it keeps them.
+func (m *Manager) Refresh(ctx context.Context) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	now := m.Now()
+	if !m.lastRead.IsZero() && now.Sub(m.lastRead) < m.MinRefresh {
+		return false
+	}
+	m.lastRead = now
+	list, err := m.read(ctx)
+	if err != nil {
+		m.Logger.ErrorContext(ctx, "webhook secret read failed", "error", err, "secretId", m.SecretID)
+		if m.OnRefreshError != nil {
+			m.OnRefreshError()
+		}
+		return false
+	}
+	changed := !slices.Equal(list, m.current)
+	m.current, m.lastError, m.nextRead = list, nil, now.Add(m.RefreshInterval)
+	if changed {
+		m.Logger.InfoContext(ctx, "webhook secrets reloaded", "secretId", m.SecretID, "count", len(list))
+	}
+	return changed
 }
 
 // Secrets returns the cached secrets, re-reading them when they are due.
@@ -79,6 +121,7 @@ func (m *Manager) Secrets(ctx context.Context) ([]signature.Secret, error) {
 		return nil, m.lastError
 	}
 
+	m.lastRead = now
 	list, err := m.read(ctx)
 	if err != nil {
 		m.lastError = err
@@ -92,7 +135,7 @@ func (m *Manager) Secrets(ctx context.Context) ([]signature.Secret, error) {
 		}
 		return nil, err
 	}
-	m.current, m.lastError, m.nextRead = list, nil, now.Add(m.Refresh)
+	m.current, m.lastError, m.nextRead = list, nil, now.Add(m.RefreshInterval)
 	return m.current, nil
 }
 

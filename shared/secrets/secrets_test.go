@@ -49,7 +49,7 @@ func TestManagerRotation(t *testing.T) {
 	var failures atomic.Int32
 	m := &secrets.Manager{
 		Client: client, SecretID: *created.ARN, Parse: config.ParseSecrets,
-		Refresh: 5 * time.Minute, RetryAfter: 10 * time.Second,
+		RefreshInterval: 5 * time.Minute, RetryAfter: 10 * time.Second, MinRefresh: 5 * time.Second,
 		Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		OnRefreshError: func() { failures.Add(1) },
 		Now:            clk.Now,
@@ -66,6 +66,21 @@ func TestManagerRotation(t *testing.T) {
 	clk.Advance(5*time.Minute + time.Second)
 	assertSecrets(t, m, "whsec_old", "whsec_new")
 
+	_, err = client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: created.ARN, SecretString: aws.String(`["whsec_new","whsec_newer"]`),
+	})
+	if err != nil {
+		t.Fatalf("PutSecretValue: %v", err)
+	}
+	if m.Refresh(ctx) {
+		t.Error("Refresh within MinRefresh of the last read re-read the secret")
+	}
+	clk.Advance(m.MinRefresh)
+	if !m.Refresh(ctx) {
+		t.Fatal("Refresh after MinRefresh reported no change")
+	}
+	assertSecrets(t, m, "whsec_new", "whsec_newer")
+
 	_, err = client.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
 		SecretId: created.ARN, ForceDeleteWithoutRecovery: aws.Bool(true),
 	})
@@ -73,7 +88,7 @@ func TestManagerRotation(t *testing.T) {
 		t.Fatalf("DeleteSecret: %v", err)
 	}
 	clk.Advance(5*time.Minute + time.Second)
-	assertSecrets(t, m, "whsec_old", "whsec_new")
+	assertSecrets(t, m, "whsec_new", "whsec_newer")
 	if failures.Load() != 1 {
 		t.Errorf("OnRefreshError called %d times, want 1", failures.Load())
 	}
@@ -84,7 +99,7 @@ func TestManagerMissingSecret(t *testing.T) {
 	m := &secrets.Manager{
 		Client:   secretsmanager.NewFromConfig(testenv.AWSConfig(t, url)),
 		SecretID: "cobalt-test-missing", Parse: config.ParseSecrets,
-		Refresh: time.Minute, RetryAfter: time.Second,
+		RefreshInterval: time.Minute, RetryAfter: time.Second,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: time.Now,
 	}
 	if _, err := m.Secrets(context.Background()); err == nil {
