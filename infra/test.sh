@@ -100,11 +100,11 @@ on_exit() {
 # on a hang past the outer timeout, which also covers building the
 # instrumented test binary.
 #
-# Go 1.26's fuzz coordinator can report its own -fuzztime deadline as a
-# failure: in internal/fuzz/fuzz.go, stop() suppresses only fuzzCtx.Err(),
-# which may still be nil when the parent deadline has fired (go.dev/issue/75804,
-# fixed in Go 1.27). Such a run prints a bare "context deadline exceeded",
-# writes no input, and is reported here as a warning.
+# The fuzz coordinator of Go 1.26.8 can report its own -fuzztime deadline as a
+# failure, because stop() in internal/fuzz/fuzz.go suppresses only
+# fuzzCtx.Err(), which may still be nil when the parent deadline has fired
+# (reported upstream as go.dev/issue/75804). Such a run prints a bare
+# "context deadline exceeded" and writes no input, so it is only a warning.
 fuzz_target() {
 	local import_path=$1 name=$2 seconds=$3 output rc
 	output=$(mktemp)
@@ -117,7 +117,7 @@ fuzz_target() {
 
 	if ((rc != 0)) && grep -qx '[[:space:]]*context deadline exceeded' "$output" &&
 		! grep -q 'Failing input written to' "$output"; then
-		log "warning: fuzz $import_path $name hit the Go 1.26 -fuzztime deadline race; no failing input was found"
+		log "warning: fuzz $import_path $name hit the Go fuzz coordinator deadline race. No failing input was found."
 		rc=0
 	fi
 	rm -f "$output"
