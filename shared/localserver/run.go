@@ -55,12 +55,14 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		Now:        time.Now,
 	}
 
+	sweeper := newSweeper(cfg, st, alerts, logger)
+
 	listener, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (set %s to another address): %w", cfg.ListenAddr, config.EnvListenAddr, err)
 	}
 	srv := &http.Server{
-		Handler:           NewMux(h, st, logger),
+		Handler:           NewMux(h, st, sweeper, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -75,7 +77,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		RunSweeps(sweepCtx, newSweeper(cfg, st, alerts, logger), cfg.SweepInterval, logger)
+		RunSweeps(sweepCtx, sweeper, cfg.SweepInterval, logger)
 	}()
 	defer func() {
 		stopSweep()

@@ -14,19 +14,23 @@ import (
 
 	"github.com/clinicops/cobalt-receiver/shared/ingest"
 	"github.com/clinicops/cobalt-receiver/shared/store"
+	"github.com/clinicops/cobalt-receiver/shared/sweep"
 )
 
 // WebhookPath is the route Cobalt posts to, locally and behind API Gateway.
 const WebhookPath = "/webhooks/cobalt"
 
-// NewMux returns the local routes around h, reading records from st.
-func NewMux(h *ingest.Handler, st store.Store, logger *slog.Logger) *http.ServeMux {
+// NewMux returns the local routes around h, reading records from st. After a
+// redrive the admin route runs sw at once. With a nil sw the interval sweep
+// publishes the requeued alerts later.
+func NewMux(h *ingest.Handler, st store.Store, sw *sweep.Sweeper, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle(WebhookPath, webhook{h: h, logger: logger})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /events/{id...}", recordView{store: st, logger: logger})
+	mux.Handle("POST "+AdminRedrivePath, newAdminRedrive(st, sw, logger))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"status": "not_found"})
 	})
