@@ -66,25 +66,26 @@ const MaxItemBytes = 400<<10 - 4<<10
 // It compresses a body above CompressThreshold and returns an error wrapping
 // store.ErrTooLarge when the item would exceed MaxItemBytes.
 func Encode(rec *store.Record, key string) (map[string]types.AttributeValue, error) {
-	item := map[string]types.AttributeValue{
-		AttrPK:            str(key),
-		AttrID:            str(rec.ID),
-		AttrStatus:        str(string(rec.Status)),
-		AttrReceivedAt:    str(rec.ReceivedAt.Format(TimeFormat)),
-		AttrReceivedMs:    num(rec.ReceivedAt.UnixMilli()),
-		AttrAlertState:    str(string(rec.Alert)),
-		AttrAlertAttempts: num(int64(rec.AlertAttempts)),
+	// Sized for every attribute Encode can write, so the map never grows.
+	item := make(map[string]types.AttributeValue, 30)
+	item[AttrPK] = str(key)
+	item[AttrID] = str(rec.ID)
+	item[AttrStatus] = str(string(rec.Status))
+	item[AttrReceivedAt] = str(rec.ReceivedAt.Format(TimeFormat))
+	item[AttrReceivedMs] = num(rec.ReceivedAt.UnixMilli())
+	item[AttrAlertState] = str(string(rec.Alert))
+	item[AttrAlertAttempts] = num(int64(rec.AlertAttempts))
+	optional := [...]struct{ name, value string }{
+		{AttrType, rec.Type}, {AttrCategory, rec.Category}, {AttrKind, rec.Kind},
+		{AttrClinic, rec.Clinic}, {AttrJobID, rec.JobID}, {AttrCreated, rec.Created},
+		{AttrContentHash, rec.ContentHash}, {AttrSignatureMethod, rec.SignatureMethod},
+		{AttrWebhookID, rec.WebhookID}, {AttrWebhookAttempt, rec.WebhookAttempt},
+		{AttrWebhookTimestamp, rec.WebhookTimestamp}, {AttrConflictOf, rec.ConflictOf},
+		{AttrAlertMessageID, rec.AlertMessageID}, {AttrAlertLastError, rec.AlertLastError},
 	}
-	for name, value := range map[string]string{
-		AttrType: rec.Type, AttrCategory: rec.Category, AttrKind: rec.Kind,
-		AttrClinic: rec.Clinic, AttrJobID: rec.JobID, AttrCreated: rec.Created,
-		AttrContentHash: rec.ContentHash, AttrSignatureMethod: rec.SignatureMethod,
-		AttrWebhookID: rec.WebhookID, AttrWebhookAttempt: rec.WebhookAttempt,
-		AttrWebhookTimestamp: rec.WebhookTimestamp, AttrConflictOf: rec.ConflictOf,
-		AttrAlertMessageID: rec.AlertMessageID, AttrAlertLastError: rec.AlertLastError,
-	} {
-		if value != "" {
-			item[name] = str(value)
+	for _, attr := range optional {
+		if attr.value != "" {
+			item[attr.name] = str(attr.value)
 		}
 	}
 	if len(rec.SchemaIssues) > 0 {
