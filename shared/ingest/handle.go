@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/clinicops/cobalt-receiver/shared/envelope"
@@ -106,8 +107,8 @@ func (h *Handler) verify(ctx context.Context, req *Request, body, alternate []by
 		h.Logger.ErrorContext(ctx, "webhook secrets unavailable", "error", err, "apiRequestId", req.RequestID)
 		return "", nil, true
 	}
-	header := req.Header.Get(signature.HeaderName)
-	method, verified, err := verifyEither(body, alternate, header, list)
+	headers := signatureValues(req.Header)
+	method, verified, err := verifyEither(body, alternate, headers, list)
 	if err == nil {
 		return method, verified, true
 	}
@@ -115,7 +116,7 @@ func (h *Handler) verify(ctx context.Context, req *Request, body, alternate []by
 	// the next scheduled read, and Cobalt never retries a 401.
 	if refresher, ok := h.Secrets.(secrets.Refresher); ok && errors.Is(err, signature.ErrMismatch) && refresher.Refresh(ctx) {
 		if list, listErr := h.Secrets.Secrets(ctx); listErr == nil {
-			if method, verified, retryErr := verifyEither(body, alternate, header, list); retryErr == nil {
+			if method, verified, retryErr := verifyEither(body, alternate, headers, list); retryErr == nil {
 				return method, verified, true
 			}
 		}
@@ -125,18 +126,53 @@ func (h *Handler) verify(ctx context.Context, req *Request, body, alternate []by
 	return "", nil, false
 }
 
-// verifyEither checks body, then alternate when there is one.
-func verifyEither(body, alternate []byte, header string, list []signature.Secret) (signature.Method, []byte, error) {
-	method, err := signature.Verify(body, header, list)
-	if err == nil {
-		return method, body, nil
-	}
-	if alternate != nil && len(alternate) <= MaxBodyBytes {
-		if method, altErr := signature.Verify(alternate, header, list); altErr == nil {
-			return method, alternate, nil
+// maxSignatureValues bounds how many signature header values one request
+// gets checked, since each check may re-serialize the whole body.
+const maxSignatureValues = 4
+
+// signatureValues returns the values of the signature header, at most
+// maxSignatureValues: each repeated header, split at commas, because HTTP
+// API joins repeated headers with commas and a hex signature has none.
+// Without any it returns one empty value, which Verify reports as missing.
+func signatureValues(h http.Header) []string {
+	var values []string
+	for _, v := range h.Values(signature.HeaderName) {
+		for rest, more := v, true; more && len(values) < maxSignatureValues; {
+			var part string
+			part, rest, more = strings.Cut(rest, ",")
+			if part = strings.TrimSpace(part); part != "" {
+				values = append(values, part)
+			}
 		}
 	}
-	return "", nil, err
+	if len(values) == 0 {
+		return []string{""}
+	}
+	return values
+}
+
+// verifyEither checks body, then alternate when there is one, against each
+// signature header value. A request is authentic when any value matches,
+// since a sender without the secret can forge none of them. On failure it
+// returns signature.ErrMismatch when some value was well-formed, so that a
+// rotated secret gets re-read, and otherwise the first error.
+func verifyEither(body, alternate []byte, headers []string, list []signature.Secret) (signature.Method, []byte, error) {
+	var firstErr error
+	for _, header := range headers {
+		method, err := signature.Verify(body, header, list)
+		if err == nil {
+			return method, body, nil
+		}
+		if alternate != nil && len(alternate) <= MaxBodyBytes {
+			if method, altErr := signature.Verify(alternate, header, list); altErr == nil {
+				return method, alternate, nil
+			}
+		}
+		if firstErr == nil || errors.Is(err, signature.ErrMismatch) {
+			firstErr = err
+		}
+	}
+	return "", nil, firstErr
 }
 
 // staleReason returns why env is too old to accept when records expire:
