@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -49,7 +51,8 @@ type Envelope struct {
 	// SchemaIssues lists mismatches between data and the catalogue entry of
 	// Type, such as a missing field or a field of the wrong JSON type.
 	SchemaIssues []string
-	// ContentHash is the SHA-256 hex of the JSON.stringify form of the body.
+	// ContentHash is the SHA-256 hex of the JSON.stringify form of the body
+	// with the members of every object sorted by key.
 	ContentHash string
 	// Root is the whole parsed body.
 	Root jsjson.Value
@@ -103,9 +106,31 @@ func Parse(body []byte) (*Envelope, error) {
 	env.readOptional()
 	env.SchemaIssues = capIssues(append(env.SchemaIssues, CheckData(eventType, data)...))
 
-	sum := sha256.Sum256(jsjson.Stringify(root))
+	sum := sha256.Sum256(jsjson.Stringify(sortKeys(root)))
 	env.ContentHash = hex.EncodeToString(sum[:])
 	return env, nil
+}
+
+// sortKeys returns a copy of v with the members of every object sorted by
+// key, so that neither whitespace nor member order changes the content hash.
+// Keys are unique after parsing, so the order is total.
+func sortKeys(v jsjson.Value) jsjson.Value {
+	switch v.Kind {
+	case jsjson.Array:
+		items := make([]jsjson.Value, len(v.Items))
+		for i, item := range v.Items {
+			items[i] = sortKeys(item)
+		}
+		v.Items = items
+	case jsjson.Object:
+		members := make([]jsjson.Member, len(v.Members))
+		for i, m := range v.Members {
+			members[i] = jsjson.Member{Key: m.Key, Value: sortKeys(m.Value)}
+		}
+		slices.SortFunc(members, func(a, b jsjson.Member) int { return strings.Compare(a.Key, b.Key) })
+		v.Members = members
+	}
+	return v
 }
 
 // readID returns the event id, or a reason why root has no usable one.

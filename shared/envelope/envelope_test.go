@@ -289,9 +289,11 @@ func TestParseContentHash(t *testing.T) {
 		"duplicate key":    `{"id":"a","type":"x.y","data":{"n":0,"s":"é/<>","n":1}}`,
 		"already compact":  compact,
 		"leading newlines": "\n\n" + compact,
+		"other key order":  `{"data":{"s":"é/<>","n":1},"type":"x.y","id":"a"}`,
 	}
 
-	sum := sha256.Sum256([]byte(compact))
+	// The hash covers the compact form with every object's keys sorted.
+	sum := sha256.Sum256([]byte(`{"data":{"n":1,"s":"é/<>"},"id":"a","type":"x.y"}`))
 	want := hex.EncodeToString(sum[:])
 	for name, body := range variants {
 		t.Run(name, func(t *testing.T) {
@@ -303,9 +305,8 @@ func TestParseContentHash(t *testing.T) {
 	}
 
 	others := map[string]string{
-		"other value":     `{"id":"a","type":"x.y","data":{"n":2,"s":"é/<>"}}`,
-		"other key order": `{"id":"a","type":"x.y","data":{"s":"é/<>","n":1}}`,
-		"extra field":     `{"id":"a","type":"x.y","data":{"n":1,"s":"é/<>"},"z":null}`,
+		"other value": `{"id":"a","type":"x.y","data":{"n":2,"s":"é/<>"}}`,
+		"extra field": `{"id":"a","type":"x.y","data":{"n":1,"s":"é/<>"},"z":null}`,
 	}
 	for name, body := range others {
 		t.Run(name, func(t *testing.T) {
@@ -315,6 +316,14 @@ func TestParseContentHash(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("other array order", func(t *testing.T) {
+		ordered := mustParse(t, `{"id":"a","type":"x.y","data":{"a":[1,{"k":2,"j":3}]}}`)
+		reversed := mustParse(t, `{"id":"a","type":"x.y","data":{"a":[{"j":3,"k":2},1]}}`)
+		if ordered.ContentHash == reversed.ContentHash {
+			t.Errorf("ContentHash ignores the order of array items")
+		}
+	})
 }
 
 func TestParseCreated(t *testing.T) {
