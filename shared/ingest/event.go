@@ -16,6 +16,11 @@ import (
 // tried during the request; with less, the alert stays pending for the sweep.
 const minPublishTime = 50 * time.Millisecond
 
+// alertWriteTime is kept free in the budget after a publish to store its
+// outcome: the alert marked published, or the publish error recorded. A
+// publish that used up the whole budget would leave no time for either.
+const alertWriteTime = 250 * time.Millisecond
+
 // CategoryOther is the category recorded for types outside the known ones.
 const CategoryOther = "other"
 
@@ -107,25 +112,30 @@ func (h *Handler) conflict(ctx context.Context, rec *store.Record, deadline time
 // and marks it published. On any failure the alert stays pending, and the
 // sweep publishes it once its lease expires.
 func (h *Handler) publish(ctx context.Context, eventID string, msg *alert.Alert, deadline time.Time) store.AlertState {
-	if deadline.Sub(h.Now()) < minPublishTime {
+	if deadline.Sub(h.Now()) < minPublishTime+alertWriteTime {
 		h.Logger.WarnContext(ctx, "alert left pending: no time left to publish", "eventId", eventID)
 		return store.AlertPending
 	}
-	pubCtx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-
+	pubCtx, cancelPublish := context.WithDeadline(ctx, deadline.Add(-alertWriteTime))
 	messageID, err := h.Publisher.Publish(pubCtx, msg)
+	cancelPublish()
+
+	// The outcome is stored even when the request's context has ended, for
+	// example because the sender hung up, so that a published alert is not
+	// published again by the sweep and a failed one keeps its error.
+	writeCtx, cancelWrite := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancelWrite()
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "alert publish failed", "error", err, "eventId", eventID, "topic", msg.Topic)
 		h.Metrics.Record(metrics.Count(metrics.AlertPublishFailed, 1))
-		if noteErr := h.Store.RecordAlertError(pubCtx, eventID, err.Error(), time.Time{}); noteErr != nil {
+		if noteErr := h.Store.RecordAlertError(writeCtx, eventID, err.Error(), time.Time{}); noteErr != nil {
 			h.Logger.ErrorContext(ctx, "alert error not recorded", "error", noteErr, "eventId", eventID)
 		}
 		return store.AlertPending
 	}
 	h.Metrics.Record(metrics.Count(metrics.AlertsPublished, 1))
 
-	if err := h.Store.MarkPublished(pubCtx, eventID, messageID, h.Now()); err != nil {
+	if err := h.Store.MarkPublished(writeCtx, eventID, messageID, h.Now()); err != nil {
 		h.Logger.ErrorContext(ctx, "alert published but not marked", "error", err, "eventId", eventID,
 			"messageId", messageID)
 		return store.AlertPending

@@ -22,6 +22,12 @@ import (
 // MaxBackoff caps the wait between two attempts at one alert.
 const MaxBackoff = 15 * time.Minute
 
+// outcomeWriteTime bounds the store write that records a publish's outcome.
+// That write runs even when the run's context ended during the publish, so
+// a published alert is still marked and a failure still moves its due time.
+// It is shorter than the margin the sweep function keeps before its timeout.
+const outcomeWriteTime = time.Second
+
 // Sweeper publishes due pending alerts. All fields but Metrics are required.
 type Sweeper struct {
 	Store     store.Store
@@ -110,13 +116,15 @@ func (s *Sweeper) handle(ctx context.Context, id string, res *Result) {
 		return
 	}
 	messageID, err := s.Publisher.Publish(ctx, msg)
+	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeWriteTime)
+	defer cancel()
 	if err != nil {
-		s.retryLater(ctx, rec, err)
+		s.retryLater(writeCtx, rec, err)
 		res.Retrying++
 		return
 	}
 	s.count(metrics.AlertsPublished)
-	if err := s.Store.MarkPublished(ctx, rec.ID, messageID, s.Now()); err != nil {
+	if err := s.Store.MarkPublished(writeCtx, rec.ID, messageID, s.Now()); err != nil {
 		s.Logger.ErrorContext(ctx, "alert published but not marked", "error", err, "eventId", rec.ID,
 			"messageId", messageID)
 	}
