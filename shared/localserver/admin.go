@@ -113,7 +113,7 @@ func (a adminRedrive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp := RedriveResponse{Status: "ok", DryRun: req.DryRun, Actions: actions, Summary: redrive.Summarize(actions)}
-	a.logger.InfoContext(ctx, "redrive", "dryRun", req.DryRun, "selected", resp.Summary.Selected,
+	a.logger.InfoContext(ctx, "redrive", "dryRun", req.DryRun, "total", resp.Summary.Total,
 		"requeued", resp.Summary.Requeued, "wouldRequeue", resp.Summary.WouldRequeue,
 		"alreadyPending", resp.Summary.AlreadyPending, "notFound", resp.Summary.NotFound)
 	if resp.Summary.Requeued > 0 && a.sweeper != nil {

@@ -230,8 +230,8 @@ func TestAdminRedrivePublishesAtOnce(t *testing.T) {
 	if code != http.StatusOK || resp.Status != "ok" {
 		t.Fatalf("answer %d %+v, want 200 ok", code, resp)
 	}
-	if resp.Summary.Requeued != 1 || resp.Summary.Selected != 1 {
-		t.Errorf("summary %+v, want 1 selected and 1 requeued", resp.Summary)
+	if resp.Summary.Requeued != 1 || resp.Summary.Total != 1 {
+		t.Errorf("summary %+v, want 1 in total and 1 requeued", resp.Summary)
 	}
 	if resp.Sweep == nil || resp.Sweep.Published != 1 {
 		t.Errorf("sweep %+v, want 1 published", resp.Sweep)

@@ -131,7 +131,7 @@ func alertState(rec *store.Record) store.AlertState {
 
 // Summary counts the actions of each outcome.
 type Summary struct {
-	Selected       int `json:"selected"`
+	Total          int `json:"total"`
 	Requeued       int `json:"requeued"`
 	WouldRequeue   int `json:"would_requeue"`
 	AlreadyPending int `json:"already_pending"`
@@ -140,9 +140,9 @@ type Summary struct {
 	NotFound       int `json:"not_found"`
 }
 
-// Summarize counts actions by outcome; Selected counts them all.
+// Summarize counts actions by outcome; Total counts them all.
 func Summarize(actions []Action) Summary {
-	s := Summary{Selected: len(actions)}
+	s := Summary{Total: len(actions)}
 	for _, a := range actions {
 		switch a.Outcome {
 		case OutcomeRequeued:

@@ -210,7 +210,7 @@ func testRequeueOutcomes(t *testing.T, s store.Store) {
 	}
 
 	summary := redrive.Summarize(actions)
-	wantSummary := redrive.Summary{Selected: 6, Requeued: 2, AlreadyPending: 1, NoAlert: 1, NotEvent: 1, NotFound: 1}
+	wantSummary := redrive.Summary{Total: 6, Requeued: 2, AlreadyPending: 1, NoAlert: 1, NotEvent: 1, NotFound: 1}
 	if summary != wantSummary {
 		t.Errorf("summary %+v, want %+v", summary, wantSummary)
 	}
