@@ -10,8 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -106,31 +104,11 @@ func Parse(body []byte) (*Envelope, error) {
 	env.readOptional()
 	env.SchemaIssues = capIssues(append(env.SchemaIssues, CheckData(eventType, data)...))
 
-	sum := sha256.Sum256(jsjson.Stringify(sortKeys(root)))
+	// StringifySorted sorts the members of every object by key, so neither
+	// whitespace nor member order changes the hash.
+	sum := sha256.Sum256(jsjson.StringifySorted(root))
 	env.ContentHash = hex.EncodeToString(sum[:])
 	return env, nil
-}
-
-// sortKeys returns a copy of v with the members of every object sorted by
-// key, so that neither whitespace nor member order changes the content hash.
-// Keys are unique after parsing, so the order is total.
-func sortKeys(v jsjson.Value) jsjson.Value {
-	switch v.Kind {
-	case jsjson.Array:
-		items := make([]jsjson.Value, len(v.Items))
-		for i, item := range v.Items {
-			items[i] = sortKeys(item)
-		}
-		v.Items = items
-	case jsjson.Object:
-		members := make([]jsjson.Member, len(v.Members))
-		for i, m := range v.Members {
-			members[i] = jsjson.Member{Key: m.Key, Value: sortKeys(m.Value)}
-		}
-		slices.SortFunc(members, func(a, b jsjson.Member) int { return strings.Compare(a.Key, b.Key) })
-		v.Members = members
-	}
-	return v
 }
 
 // readID returns the event id, or a reason why root has no usable one.
