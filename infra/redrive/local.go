@@ -18,7 +18,8 @@ import (
 // included.
 const localTimeout = 2 * time.Minute
 
-// maxLocalResponseBytes is the maximum size of an answer read from the local receiver.
+// maxLocalResponseBytes is the maximum size of a response read from the local
+// receiver.
 const maxLocalResponseBytes = 64 << 20
 
 // localTarget redrives through POST /admin/redrive of a local-mode receiver,
@@ -51,8 +52,8 @@ func (t *localTarget) apply(ctx context.Context, sel redrive.Selector) (*result,
 	return &result{actions: resp.Actions, sweep: resp.Sweep, sweepErr: resp.SweepError}, nil
 }
 
-// post sends req and decodes a 200 answer, or returns an error that says
-// what the receiver's status means.
+// post sends req and decodes a 200 response, or returns an error that
+// explains the receiver's status code.
 func (t *localTarget) post(ctx context.Context, req localserver.RedriveRequest) (*localserver.RedriveResponse, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -72,7 +73,7 @@ func (t *localTarget) post(ctx context.Context, req localserver.RedriveRequest) 
 
 	raw, err := io.ReadAll(io.LimitReader(httpResp.Body, maxLocalResponseBytes))
 	if err != nil {
-		return nil, fmt.Errorf("read answer of %s: %w", t.endpoint, err)
+		return nil, fmt.Errorf("read response of %s: %w", t.endpoint, err)
 	}
 	var resp localserver.RedriveResponse
 	decodeErr := json.Unmarshal(raw, &resp)
@@ -80,18 +81,18 @@ func (t *localTarget) post(ctx context.Context, req localserver.RedriveRequest) 
 	case httpResp.StatusCode == http.StatusOK && decodeErr == nil:
 		return &resp, nil
 	case httpResp.StatusCode == http.StatusOK:
-		return nil, fmt.Errorf("answer of %s is not the expected JSON: %w", t.endpoint, decodeErr)
+		return nil, fmt.Errorf("response of %s is not the expected JSON: %w", t.endpoint, decodeErr)
 	case httpResp.StatusCode == http.StatusBadRequest && resp.Error != "":
 		return nil, fmt.Errorf("local receiver rejected the request: %s", resp.Error)
 	case httpResp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%s answered 403: the admin route answers only loopback requests to a loopback host "+
+		return nil, fmt.Errorf("%s returned 403: the admin route serves only loopback requests to a loopback host "+
 			"name, such as http://127.0.0.1:8080", t.endpoint)
 	case httpResp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%s answered 404: the receiver there has no redrive route; "+
+		return nil, fmt.Errorf("%s returned 404: the receiver there has no redrive route; "+
 			"restart it from this checkout", t.endpoint)
 	case httpResp.StatusCode == http.StatusServiceUnavailable:
-		return nil, fmt.Errorf("%s answered 503: the receiver could not read or write its store; see its log",
+		return nil, fmt.Errorf("%s returned 503: the receiver could not read or write its store; see its log",
 			t.endpoint)
 	}
-	return nil, fmt.Errorf("%s answered %d %s", t.endpoint, httpResp.StatusCode, resp.Status)
+	return nil, fmt.Errorf("%s returned %d %s", t.endpoint, httpResp.StatusCode, resp.Status)
 }

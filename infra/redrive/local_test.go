@@ -33,7 +33,7 @@ type receiver struct {
 }
 
 // startReceiver runs the receiver binary in local mode on a free loopback
-// port with its own data directory, and waits until it answers /healthz.
+// port with its own data directory, and waits until /healthz returns 200.
 // Its output goes to testenv.LogWriter.
 func startReceiver(t *testing.T) *receiver {
 	t.Helper()
@@ -115,9 +115,9 @@ func (r *receiver) send(t *testing.T, body []byte) {
 		t.Fatalf("POST /webhooks/cobalt: %v", err)
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), `"stored"`) {
-		t.Fatalf("POST /webhooks/cobalt = %d %s, want 200 stored", resp.StatusCode, answer)
+	respBody, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(respBody), `"stored"`) {
+		t.Fatalf("POST /webhooks/cobalt = %d %s, want 200 stored", resp.StatusCode, respBody)
 	}
 }
 
@@ -308,15 +308,15 @@ func TestLocalRedriveNeedsYesAboveLimit(t *testing.T) {
 		r.send(t, bytes.Replace(body, []byte(env.ID), []byte(fmt.Sprintf("evt-guard-%03d", i)), 1))
 	}
 
-	refused := runRedrive(t, nil, "-local", r.url, "-type", "appointment.failed")
-	if refused.code != 1 {
-		t.Errorf("exit status %d without -yes, want 1", refused.code)
+	rejected := runRedrive(t, nil, "-local", r.url, "-type", "appointment.failed")
+	if rejected.code != 1 {
+		t.Errorf("exit status %d without -yes, want 1", rejected.code)
 	}
-	if !strings.Contains(refused.stderr, "-yes") {
-		t.Errorf("refusal does not mention -yes:\n%s", refused.stderr)
+	if !strings.Contains(rejected.stderr, "-yes") {
+		t.Errorf("rejection does not mention -yes:\n%s", rejected.stderr)
 	}
 	if n := len(r.alertLines(t, "evt-guard-000")); n != 1 {
-		t.Errorf("alert log has %d lines for evt-guard-000 after the refusal, want 1", n)
+		t.Errorf("alert log has %d lines for evt-guard-000 after the rejected run, want 1", n)
 	}
 
 	res := runRedrive(t, nil, "-local", r.url, "-type", "appointment.failed", "-yes")

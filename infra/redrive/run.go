@@ -14,7 +14,7 @@ import (
 // maxWithoutYes is the most alerts one run changes without -yes.
 const maxWithoutYes = 100
 
-// target is where the events live: a DynamoDB table or a local receiver.
+// target is a store of events: a DynamoDB table or a local receiver.
 type target interface {
 	// plan lists what a redrive of sel would do, changing nothing.
 	plan(ctx context.Context, sel redrive.Selector) ([]redrive.Action, error)
@@ -24,7 +24,7 @@ type target interface {
 	apply(ctx context.Context, sel redrive.Selector) (*result, error)
 }
 
-// result is what apply did.
+// result is the outcome of apply.
 type result struct {
 	actions []redrive.Action
 	// sweep counts the immediate sweep; nil when none ran.
@@ -65,7 +65,7 @@ func newTarget(ctx context.Context, opts *options, getenv func(string) string, s
 	return newAWSTarget(ctx, opts, getenv, stderr)
 }
 
-// redriveWith runs the dry run or the redrive opts asks for, prints the
+// redriveWith runs the dry run or the redrive that opts requests, prints the
 // outcome and returns an error when anything failed.
 func redriveWith(ctx context.Context, tgt target, opts *options, stdout io.Writer) error {
 	if opts.dryRun {

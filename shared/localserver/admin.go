@@ -18,7 +18,7 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/sweep"
 )
 
-// AdminRedrivePath is the local-only route that redrives alerts. It answers
+// AdminRedrivePath is the local-only route that redrives alerts. It serves
 // only requests from a loopback address whose Host header names a loopback
 // host, and only JSON bodies, so a web page open in a browser on the same
 // machine cannot call it without a CORS preflight, which the server never
@@ -36,7 +36,7 @@ type RedriveRequest struct {
 	DryRun bool `json:"dry_run"`
 }
 
-// RedriveResponse is the JSON answer of POST /admin/redrive. Status is "ok",
+// RedriveResponse is the JSON response of POST /admin/redrive. Status is "ok",
 // or on an error "forbidden", "unsupported_media_type", "bad_request" (with
 // Error saying what is invalid) or "unavailable".
 type RedriveResponse struct {
@@ -64,7 +64,7 @@ type SweepCounts struct {
 
 // adminRedrive serves POST /admin/redrive: it selects events, requeues
 // their alerts and, unless nothing was requeued or sweeper is nil, runs the
-// sweep at once so the alert lines are in the alert log when it answers.
+// sweep at once so the alert lines are in the alert log before it responds.
 type adminRedrive struct {
 	store   store.Store
 	sweeper *sweep.Sweeper

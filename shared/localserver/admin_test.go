@@ -48,6 +48,7 @@ func newAdminRig(t *testing.T) *adminRig {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	st := memstore.New()
 	now := time.Now()
 	_, err = st.Create(context.Background(), &store.Record{
@@ -58,6 +59,7 @@ func newAdminRig(t *testing.T) *adminRig {
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
+
 	logPath := filepath.Join(t.TempDir(), "alerts.jsonl")
 	log, err := alertlog.Open(logPath)
 	if err != nil {
@@ -68,6 +70,7 @@ func newAdminRig(t *testing.T) *adminRig {
 		Store: st, Publisher: log, Lease: 30 * time.Second, MaxAttempts: 3, Grace: 5 * time.Second,
 		Batch: 10, Logger: testenv.Logger(t), Metrics: metrics.Discard{}, Now: time.Now,
 	}
+
 	return &adminRig{
 		mux:     localserver.NewMux(nil, st, sweeper, testenv.Logger(t)),
 		store:   st,
@@ -77,7 +80,7 @@ func newAdminRig(t *testing.T) *adminRig {
 }
 
 // post sends body to the admin route from remoteAddr with the Host header
-// host, and returns the status code and the decoded answer.
+// host, and returns the status code and the decoded response.
 func (r *adminRig) post(t *testing.T, remoteAddr, host, contentType, body string) (int, localserver.RedriveResponse) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, localserver.AdminRedrivePath, strings.NewReader(body))
@@ -90,7 +93,7 @@ func (r *adminRig) post(t *testing.T, remoteAddr, host, contentType, body string
 	r.mux.ServeHTTP(rec, req)
 	var resp localserver.RedriveResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-		t.Fatalf("answer %q is not JSON: %v", rec.Body.String(), err)
+		t.Fatalf("response %q is not JSON: %v", rec.Body.String(), err)
 	}
 	return rec.Code, resp
 }
@@ -133,7 +136,7 @@ func TestAdminRedriveAccess(t *testing.T) {
 				t.Errorf("status code %d, want %d", code, c.wantCode)
 			}
 			if code == http.StatusForbidden && (resp.Status != "forbidden" || len(resp.Actions) != 0) {
-				t.Errorf("forbidden answer %+v, want status forbidden and no actions", resp)
+				t.Errorf("forbidden response %+v, want status forbidden and no actions", resp)
 			}
 		})
 	}
@@ -199,7 +202,7 @@ func TestAdminRedriveDryRun(t *testing.T) {
 	code, resp := rig.post(t, "127.0.0.1:40000", "127.0.0.1:8080", "application/json",
 		`{"ids":["`+rig.eventID+`","evt-missing"],"dry_run":true}`)
 	if code != http.StatusOK || resp.Status != "ok" {
-		t.Fatalf("answer %d %+v, want 200 ok", code, resp)
+		t.Fatalf("response %d %+v, want 200 ok", code, resp)
 	}
 	want := []redrive.Action{
 		{ID: rig.eventID, Type: "appointment.failed", AlertBefore: store.AlertPublished,
@@ -210,7 +213,7 @@ func TestAdminRedriveDryRun(t *testing.T) {
 		t.Errorf("actions %+v, want %+v", resp.Actions, want)
 	}
 	if !resp.DryRun {
-		t.Error("answer does not say dry_run")
+		t.Error("response does not say dry_run")
 	}
 	if resp.Sweep != nil {
 		t.Errorf("dry run ran a sweep: %+v", resp.Sweep)
@@ -228,7 +231,7 @@ func TestAdminRedrivePublishesAtOnce(t *testing.T) {
 	code, resp := rig.post(t, "127.0.0.1:40000", "127.0.0.1:8080", "application/json; charset=utf-8",
 		`{"type":"appointment.failed","category":"appointment"}`)
 	if code != http.StatusOK || resp.Status != "ok" {
-		t.Fatalf("answer %d %+v, want 200 ok", code, resp)
+		t.Fatalf("response %d %+v, want 200 ok", code, resp)
 	}
 	if resp.Summary.Requeued != 1 || resp.Summary.Total != 1 {
 		t.Errorf("summary %+v, want 1 in total and 1 requeued", resp.Summary)
