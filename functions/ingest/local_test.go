@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/clinicops/cobalt-receiver/events"
+	"github.com/clinicops/cobalt-receiver/infra/testenv"
 	"github.com/clinicops/cobalt-receiver/shared/envelope"
 	"github.com/clinicops/cobalt-receiver/shared/signature"
 )
@@ -67,12 +68,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// receiver is a local-mode ingest process started by a test.
+// receiver is a local-mode ingest process started by a test. Its output is
+// kept in logs and copied to testenv.LogWriter, where the test command scans
+// it for secrets and PHI.
 type receiver struct {
 	url     string
 	dataDir string
 	mu      sync.Mutex
 	logs    bytes.Buffer
+	logFile io.Writer
 }
 
 func (r *receiver) logText() string {
@@ -97,7 +101,7 @@ func startReceiver(t *testing.T, extraEnv ...string) *receiver {
 	t.Helper()
 	buildBinaries(t)
 	addr := freeAddr(t)
-	r := &receiver{url: "http://" + addr, dataDir: t.TempDir()}
+	r := &receiver{url: "http://" + addr, dataDir: t.TempDir(), logFile: testenv.LogWriter(t, "receiver")}
 	cmd := exec.Command(binaries.receiver)
 	cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "DATA_DIR="+r.dataDir,
 		"COBALT_WEBHOOK_SECRETS=whsec_other_secret,"+testSecret)
@@ -140,6 +144,7 @@ func (r *receiver) readLogs(stdout io.Reader, listening chan<- struct{}) {
 		line := scanner.Text()
 		r.mu.Lock()
 		r.logs.WriteString(line + "\n")
+		_, _ = io.WriteString(r.logFile, line+"\n")
 		r.mu.Unlock()
 		var entry struct {
 			Message string `json:"message"`

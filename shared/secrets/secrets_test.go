@@ -3,8 +3,6 @@ package secrets_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,7 +48,7 @@ func TestManagerRotation(t *testing.T) {
 	m := &secrets.Manager{
 		Client: client, SecretID: *created.ARN, Parse: config.ParseSecrets,
 		RefreshInterval: 5 * time.Minute, RetryAfter: 10 * time.Second, MinRefresh: 5 * time.Second,
-		Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger:         testenv.Logger(t),
 		OnRefreshError: func() { failures.Add(1) },
 		Now:            clk.Now,
 	}
@@ -100,7 +98,7 @@ func TestManagerMissingSecret(t *testing.T) {
 		Client:   secretsmanager.NewFromConfig(testenv.AWSConfig(t, url)),
 		SecretID: "cobalt-test-missing", Parse: config.ParseSecrets,
 		RefreshInterval: time.Minute, RetryAfter: time.Second,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: time.Now,
+		Logger: testenv.Logger(t), Now: time.Now,
 	}
 	if _, err := m.Secrets(context.Background()); err == nil {
 		t.Fatal("Secrets returned no error for a missing secret")

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/clinicops/cobalt-receiver/infra/testenv"
 	"github.com/clinicops/cobalt-receiver/shared/signature"
 )
 
@@ -178,7 +180,7 @@ func TestSignKeyIsSecretBytes(t *testing.T) {
 
 func TestSecretRedacted(t *testing.T) {
 	var logs bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(&logs, testenv.LogWriter(t, "slog")), nil))
 	logger.Info("config loaded", "secret", testSecret)
 
 	outputs := map[string]string{
