@@ -56,7 +56,9 @@ type Delivery struct {
 	Attempt int
 	// Received is when API Gateway received the request. It sets
 	// requestContext's time and epoch, from which the function counts its
-	// response budget, and seeds the request and trace ids.
+	// response budget, and seeds the request and trace ids. Zero leaves the
+	// time empty and the epoch 0, which the function takes to mean that it
+	// counts from when the invocation arrives.
 	Received time.Time
 	// Base64 sends Body base64-encoded with isBase64Encoded set, as API
 	// Gateway does for a binary media type.
@@ -69,8 +71,9 @@ type header struct {
 }
 
 // headers returns the request headers of d, names in canonical MIME case
-// ("Webhook-Id"). The signature, webhook-id and webhook-timestamp appear
-// only when d has a secret and a body with an id and a created time.
+// ("Webhook-Id"). The signature appears only when d has a secret, and
+// webhook-id and webhook-timestamp only when the body has an id and a
+// created time.
 func (d Delivery) headers() []header {
 	list := []header{
 		{"Host", domainName},
@@ -127,7 +130,9 @@ func (d Delivery) derive(label string, n int) []byte {
 	h.Write([]byte{0})
 	h.Write([]byte(d.method()))
 	h.Write([]byte{0})
-	h.Write(strconv.AppendInt(nil, d.Received.UnixNano(), 10))
+	if !d.Received.IsZero() {
+		h.Write(strconv.AppendInt(nil, d.Received.UnixNano(), 10))
+	}
 	h.Write([]byte{0})
 	h.Write(d.Body)
 	return h.Sum(nil)[:n]
@@ -136,7 +141,17 @@ func (d Delivery) derive(label string, n int) []byte {
 // traceID returns an X-Ray trace header value: a version, the receive time
 // in hexadecimal epoch seconds and 96 bits of id.
 func (d Delivery) traceID() string {
-	return fmt.Sprintf("Root=1-%08x-%s", d.Received.Unix(), hex.EncodeToString(d.derive("trace", 12)))
+	millis, _ := d.receiveTime()
+	return fmt.Sprintf("Root=1-%08x-%s", millis/1000, hex.EncodeToString(d.derive("trace", 12)))
+}
+
+// receiveTime returns requestContext's epoch in milliseconds and its time
+// text, or 0 and "" when d.Received is zero.
+func (d Delivery) receiveTime() (epochMillis int64, text string) {
+	if d.Received.IsZero() {
+		return 0, ""
+	}
+	return d.Received.UnixMilli(), d.Received.UTC().Format(timeLayout)
 }
 
 // bodyIdentity returns the body's id (a JSON number as its literal text)

@@ -53,7 +53,7 @@ func committedFiles(t *testing.T) map[string][]byte {
 }
 
 func TestCommittedFilesCurrent(t *testing.T) {
-	want, err := apigw.Generate(loadSamples(t), time.Time{})
+	want, err := apigw.Generate(loadSamples(t), apigw.AfterCreated)
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
@@ -386,26 +386,56 @@ func TestRequestIDsFollowReceiveTime(t *testing.T) {
 	}
 }
 
-func TestGenerateReceivedNow(t *testing.T) {
-	received := time.Date(2026, time.December, 4, 9, 0, 0, 0, time.UTC)
-	files, err := apigw.Generate(loadSamples(t), received)
+func TestGenerateZeroEpoch(t *testing.T) {
+	files, err := apigw.Generate(loadSamples(t), apigw.ZeroEpoch)
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
 	for name, data := range files {
 		var probe struct {
 			RequestContext struct {
-				TimeEpoch        int64 `json:"timeEpoch"`
-				RequestTimeEpoch int64 `json:"requestTimeEpoch"`
+				Time             *string `json:"time"`
+				TimeEpoch        *int64  `json:"timeEpoch"`
+				RequestTime      *string `json:"requestTime"`
+				RequestTimeEpoch *int64  `json:"requestTimeEpoch"`
 			} `json:"requestContext"`
 		}
 		if err := json.Unmarshal(data, &probe); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		got := max(probe.RequestContext.TimeEpoch, probe.RequestContext.RequestTimeEpoch)
-		if got != received.UnixMilli() {
-			t.Errorf("%s: receive epoch = %d, want %d", name, got, received.UnixMilli())
+		rc := probe.RequestContext
+		epoch, text := rc.TimeEpoch, rc.Time
+		if strings.HasPrefix(name, apigw.RESTFolder+"/") {
+			epoch, text = rc.RequestTimeEpoch, rc.RequestTime
 		}
+		if epoch == nil || *epoch != 0 {
+			t.Errorf("%s: receive epoch = %v, want present and 0", name, epoch)
+		}
+		if text == nil || *text != "" {
+			t.Errorf("%s: receive time = %v, want present and empty", name, text)
+		}
+	}
+}
+
+func TestGenerateAfterCreatedTime(t *testing.T) {
+	files, err := apigw.Generate(loadSamples(t), apigw.AfterCreated)
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	var ev lambdaevents.APIGatewayV2HTTPRequest
+	decodeStrict(t, files["test.event.json"], &ev)
+	var body struct {
+		Created string `json:"created"`
+	}
+	if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
+		t.Fatal(err)
+	}
+	created, err := time.Parse(time.RFC3339Nano, body.Created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := created.Add(1200 * time.Millisecond).UnixMilli(); ev.RequestContext.TimeEpoch != want {
+		t.Errorf("timeEpoch = %d, want %d, 1.2 s after created %s", ev.RequestContext.TimeEpoch, want, body.Created)
 	}
 }
 
@@ -417,7 +447,7 @@ func TestGenerateMissingRESTSample(t *testing.T) {
 			without = append(without, s)
 		}
 	}
-	if _, err := apigw.Generate(without, time.Time{}); err == nil {
+	if _, err := apigw.Generate(without, apigw.AfterCreated); err == nil {
 		t.Errorf("Generate without sample %s: got no error", apigw.RESTSamples[0].Type)
 	}
 }

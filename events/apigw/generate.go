@@ -32,23 +32,33 @@ var RESTSamples = []RESTSample{
 // request reaching API Gateway in the generated files.
 const deliveryDelay = 1200 * time.Millisecond
 
+// Timing selects the receive time that Generate writes into the events.
+type Timing int
+
+const (
+	// AfterCreated sets each event's receive time to 1.2 s after its
+	// sample's created time, so the files are the same on every run. Such an
+	// old receive time leaves the function no response budget, so it stores
+	// the event but leaves a failure's alert pending for the sweep.
+	AfterCreated Timing = iota
+	// ZeroEpoch leaves requestContext's time empty and its epoch 0. The
+	// function then counts its budget from when the invocation arrives, so
+	// it stores the event and publishes a failure's alert at once, whenever
+	// the file is used.
+	ZeroEpoch
+)
+
 // Generate returns the event files for samples, keyed by slash-separated
 // path relative to the output folder: "<type>.json", an HTTP API event for
 // every sample, and "rest/<type>.json", a REST API event for each of
 // RESTSamples. Every event is signed with config.DevelopmentSecret and
-// carries webhook-attempt 1.
-//
-// When received is zero, each event was received 1.2 s after its sample's
-// created time, so the files are the same on every run. Such an old receive
-// time leaves the function no response budget, so it stores the event but
-// leaves a failure's alert pending for the sweep. Pass the current time to
-// get events that the function stores and alerts on at once.
-func Generate(samples []events.Sample, received time.Time) (map[string][]byte, error) {
+// carries webhook-attempt 1. The committed files use AfterCreated.
+func Generate(samples []events.Sample, timing Timing) (map[string][]byte, error) {
 	files := make(map[string][]byte, len(samples)+len(RESTSamples))
 	byType := make(map[string]events.Sample, len(samples))
 	for _, s := range samples {
 		byType[s.Type] = s
-		data, err := HTTPEvent(sampleDelivery(s, received, false))
+		data, err := HTTPEvent(sampleDelivery(s, timing, false))
 		if err != nil {
 			return nil, fmt.Errorf("sample %s: %w", s.Name, err)
 		}
@@ -59,7 +69,7 @@ func Generate(samples []events.Sample, received time.Time) (map[string][]byte, e
 		if !ok {
 			return nil, fmt.Errorf("REST sample %s: no sample of that type in events/cobalt", rs.Type)
 		}
-		data, err := RESTEvent(sampleDelivery(s, received, rs.Base64))
+		data, err := RESTEvent(sampleDelivery(s, timing, rs.Base64))
 		if err != nil {
 			return nil, fmt.Errorf("sample %s: %w", s.Name, err)
 		}
@@ -68,16 +78,12 @@ func Generate(samples []events.Sample, received time.Time) (map[string][]byte, e
 	return files, nil
 }
 
-func sampleDelivery(s events.Sample, received time.Time, base64 bool) Delivery {
-	if received.IsZero() {
-		received = createdTime(s.Body).Add(deliveryDelay)
+func sampleDelivery(s events.Sample, timing Timing, base64 bool) Delivery {
+	d := Delivery{Body: s.Body, Secret: config.DevelopmentSecret, Base64: base64}
+	if timing == AfterCreated {
+		d.Received = createdTime(s.Body).Add(deliveryDelay)
 	}
-	return Delivery{
-		Body:     s.Body,
-		Secret:   config.DevelopmentSecret,
-		Received: received,
-		Base64:   base64,
-	}
+	return d
 }
 
 // fallbackCreated is the created time assumed for a body without a valid

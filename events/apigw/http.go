@@ -50,6 +50,7 @@ func HTTPEvent(d Delivery) ([]byte, error) {
 		headers[strings.ToLower(h.Name)] = h.Value
 	}
 	body, encoded := d.body()
+	epoch, received := d.receiveTime()
 	event := httpEvent{
 		Version:        "2.0",
 		RouteKey:       RouteKey,
@@ -71,8 +72,8 @@ func HTTPEvent(d Delivery) ([]byte, error) {
 			RequestID: base64.StdEncoding.EncodeToString(d.derive("request", 11)),
 			RouteKey:  RouteKey,
 			Stage:     "$default",
-			Time:      d.Received.UTC().Format(timeLayout),
-			TimeEpoch: d.Received.UnixMilli(),
+			Time:      received,
+			TimeEpoch: epoch,
 		},
 		Body:            body,
 		IsBase64Encoded: encoded,

@@ -61,6 +61,7 @@ func RESTEvent(d Delivery) ([]byte, error) {
 	}
 	var body *string
 	text, encoded := d.body()
+	epoch, received := d.receiveTime()
 	if len(d.Body) > 0 {
 		body = &text
 	}
@@ -81,8 +82,8 @@ func RESTEvent(d Delivery) ([]byte, error) {
 			Path:              "/" + restStage + Path,
 			Protocol:          "HTTP/1.1",
 			RequestID:         uuid(d.derive("rest-request", 16)),
-			RequestTime:       d.Received.UTC().Format(timeLayout),
-			RequestTimeEpoch:  d.Received.UnixMilli(),
+			RequestTime:       received,
+			RequestTimeEpoch:  epoch,
 			ResourceID:        "r3s0ur",
 			ResourcePath:      Path,
 			Stage:             restStage,

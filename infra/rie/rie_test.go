@@ -526,6 +526,34 @@ func TestCommittedEventFiles(t *testing.T) {
 	}
 }
 
+func TestZeroEpochEventPublishesAlert(t *testing.T) {
+	res := newResources(t, []string{string(config.DevelopmentSecret)})
+	fn := startFunction(t, functionEnvironment(t, res, nil))
+	samples, err := events.Samples()
+	if err != nil {
+		t.Fatalf("Samples: %v", err)
+	}
+	files, err := apigw.Generate(samples, apigw.ZeroEpoch)
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	var c webhookCase
+	for _, wc := range webhookCases(t) {
+		if wc.envelope.Type == "appointment.failed" {
+			c = wc
+		}
+	}
+
+	resp, got := fn.invoke(t, files["appointment.failed.json"])
+	checkAnswer(t, c.name, resp, got, http.StatusOK, "stored", c.envelope.ID)
+	if state := stringAttr(res.item(t, c.envelope.ID), "alert_state"); state != "published" {
+		t.Errorf("alert_state = %q, want published", state)
+	}
+	if n := len(res.receive(t, c.topic, 1)); n != 1 {
+		t.Errorf("topic %s: %d messages, want 1", c.topic, n)
+	}
+}
+
 // eventsFolder holds the committed API Gateway events.
 var eventsFolder = filepath.Join("..", "..", "events", "apigw")
 

@@ -4,8 +4,8 @@
 //
 // Run it from the repository root, or with `go generate ./events/apigw`:
 //
-//	go run ./events/apigw/gen                  # the committed files
-//	go run ./events/apigw/gen -now -out /tmp/e # received now, for sam local invoke
+//	go run ./events/apigw/gen                         # the committed files
+//	go run ./events/apigw/gen -zero-epoch -out /tmp/e # alerts publish at once
 package main
 
 import (
@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"time"
 
 	"github.com/clinicops/cobalt-receiver/events"
 	"github.com/clinicops/cobalt-receiver/events/apigw"
@@ -22,27 +21,28 @@ import (
 
 func main() {
 	out := flag.String("out", filepath.FromSlash("events/apigw"), "folder to write the events into")
-	now := flag.Bool("now", false,
-		"set the receive time to now rather than to each sample's created time, "+
-			"so that the function has its full answer budget; such files are not for committing")
+	zeroEpoch := flag.Bool("zero-epoch", false,
+		"write requestContext.timeEpoch 0 rather than 1.2 s after each sample's created time, "+
+			"so that the function counts its response budget from when the invocation arrives "+
+			"and publishes alerts at once (not for the committed files)")
 	flag.Parse()
 
-	if err := run(*out, *now); err != nil {
+	timing := apigw.AfterCreated
+	if *zeroEpoch {
+		timing = apigw.ZeroEpoch
+	}
+	if err := run(*out, timing); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, now bool) error {
+func run(out string, timing apigw.Timing) error {
 	samples, err := events.Samples()
 	if err != nil {
 		return err
 	}
-	var received time.Time
-	if now {
-		received = time.Now()
-	}
-	files, err := apigw.Generate(samples, received)
+	files, err := apigw.Generate(samples, timing)
 	if err != nil {
 		return err
 	}
