@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,7 +77,10 @@ type Config struct {
 	// Local settings.
 	ListenAddr string
 	Secrets    []signature.Secret
-	DataDir    string
+	// UsesDevelopmentSecret is set when Secrets is the public development
+	// secret because COBALT_WEBHOOK_SECRETS is unset or blank.
+	UsesDevelopmentSecret bool
+	DataDir               string
 }
 
 // Topics lists every alert topic: one per category, then alert.TopicOther.
@@ -152,23 +156,38 @@ func LoadLocal(getenv func(string) string) (*Config, error) {
 	cfg.SweepInterval = r.seconds(EnvSweepInterval, 60)
 	cfg.ListenAddr = r.str(EnvListenAddr, "127.0.0.1:8080")
 	cfg.DataDir = r.str(EnvDataDir, ".data")
-	cfg.Secrets = parseSecrets(r.str(EnvSecrets, DevelopmentSecret))
-	if len(cfg.Secrets) == 0 {
+	raw := r.str(EnvSecrets, DevelopmentSecret)
+	cfg.UsesDevelopmentSecret = raw == DevelopmentSecret
+	secrets, err := parseSecrets(raw)
+	switch {
+	case err != nil:
+		r.fail(EnvSecrets, err.Error())
+	case len(secrets) == 0:
 		r.fail(EnvSecrets, "holds no secret; give one or more comma-separated secrets")
 	}
+	cfg.Secrets = secrets
 	return cfg, r.err()
 }
 
 // ParseSecrets splits a comma- or newline-separated list of webhook secrets,
-// dropping blanks. A JSON array of strings is accepted too.
-func ParseSecrets(s string) []signature.Secret { return parseSecrets(s) }
+// dropping blanks. A JSON array of strings is accepted too. It returns no
+// secret for a value that starts with "[" but is not such an array.
+func ParseSecrets(s string) []signature.Secret {
+	list, err := parseSecrets(s)
+	if err != nil {
+		return nil
+	}
+	return list
+}
 
-func parseSecrets(s string) []signature.Secret {
+func parseSecrets(s string) ([]signature.Secret, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "[") {
-		if list, ok := parseJSONStrings(s); ok {
-			return list
+		list, ok := parseJSONStrings(s)
+		if !ok {
+			return nil, errors.New("starts with [ but is not a JSON array of strings")
 		}
+		return list, nil
 	}
 	var out []signature.Secret
 	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
@@ -176,7 +195,7 @@ func parseSecrets(s string) []signature.Secret {
 			out = append(out, signature.Secret(part))
 		}
 	}
-	return out
+	return out, nil
 }
 
 // common reads the settings of the ingest path.

@@ -77,6 +77,8 @@ func TestLoadLocal(t *testing.T) {
 		{name: "json list", vars: map[string]string{"COBALT_WEBHOOK_SECRETS": `["whsec_a","whsec,b"]`},
 			secrets: []signature.Secret{"whsec_a", "whsec,b"}, addr: "127.0.0.1:8080"},
 		{name: "only commas", vars: map[string]string{"COBALT_WEBHOOK_SECRETS": " , "}, wantErr: true},
+		{name: "broken json list", vars: map[string]string{"COBALT_WEBHOOK_SECRETS": `["whsec_a",`}, wantErr: true},
+		{name: "json list of numbers", vars: map[string]string{"COBALT_WEBHOOK_SECRETS": `[1,2]`}, wantErr: true},
 		{name: "listen addr", vars: map[string]string{"LISTEN_ADDR": "127.0.0.1:9999"},
 			secrets: []signature.Secret{config.DevelopmentSecret}, addr: "127.0.0.1:9999"},
 		{name: "fractional lease", vars: map[string]string{"ALERT_LEASE_SECONDS": "0.25"},
@@ -122,5 +124,28 @@ func TestLambdaVariablesCoverTopics(t *testing.T) {
 		if !names[config.TopicVariable(topic)] {
 			t.Errorf("LambdaVariables lacks %s", config.TopicVariable(topic))
 		}
+	}
+}
+
+func TestLoadLocalFlagsDevelopmentSecret(t *testing.T) {
+	cfg, err := config.LoadLocal(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.UsesDevelopmentSecret {
+		t.Error("UsesDevelopmentSecret = false with COBALT_WEBHOOK_SECRETS unset")
+	}
+	cfg, err = config.LoadLocal(env(map[string]string{"COBALT_WEBHOOK_SECRETS": "whsec_mine"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.UsesDevelopmentSecret {
+		t.Error("UsesDevelopmentSecret = true with a secret set")
+	}
+}
+
+func TestParseSecretsRejectsBrokenJSON(t *testing.T) {
+	if got := config.ParseSecrets(`["whsec_a",`); got != nil {
+		t.Errorf("ParseSecrets of a broken array returned %d secrets, want none", len(got))
 	}
 }

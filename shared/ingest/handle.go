@@ -51,7 +51,7 @@ func (h *Handler) handle(ctx context.Context, req *Request, deadline time.Time) 
 		return reply(http.StatusMethodNotAllowed, answer{Status: statusMethod}, metrics.EventsRejected)
 	}
 	body, alternate := decodeBody(req)
-	if len(body) > MaxBodyBytes {
+	if len(body) > MaxBodyBytes || req.DeclaredLength > MaxBodyBytes {
 		return reply(http.StatusRequestEntityTooLarge, answer{Status: statusTooLarge}, metrics.EventsRejected)
 	}
 

@@ -44,6 +44,10 @@ type Request struct {
 	Body   []byte
 	// Base64 is set when API Gateway delivered Body base64-encoded.
 	Base64 bool
+	// DeclaredLength is the Content-Length the client announced, or zero
+	// or less when unknown. A declared length over MaxBodyBytes is answered
+	// 413 even when Body was not read.
+	DeclaredLength int64
 	// Received is when the request reached API Gateway, or arrived locally.
 	Received time.Time
 	// RequestID is the API Gateway or local request id, for logs.

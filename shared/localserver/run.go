@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	bolterrors "go.etcd.io/bbolt/errors"
+
 	"github.com/clinicops/cobalt-receiver/shared/alert"
 	"github.com/clinicops/cobalt-receiver/shared/alert/alertlog"
 	"github.com/clinicops/cobalt-receiver/shared/config"
@@ -33,8 +35,15 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
 	st, err := embedded.Open(filepath.Join(cfg.DataDir, StoreFile))
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return fmt.Errorf("open embedded store in %s: another process holds it; stop that receiver or set %s to another folder",
+			cfg.DataDir, config.EnvDataDir)
+	}
 	if err != nil {
 		return fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
+	}
+	if cfg.UsesDevelopmentSecret {
+		logger.Warn("accepting the public development webhook secret; set COBALT_WEBHOOK_SECRETS to your own")
 	}
 	defer st.Close()
 	alerts, err := alertlog.Open(filepath.Join(cfg.DataDir, AlertLogFile))

@@ -46,8 +46,10 @@ type webhook struct {
 // body is answered 413 without being read whole.
 func (wh webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	received := time.Now()
-	req := &ingest.Request{Method: r.Method, Header: r.Header, Received: received}
-	if r.Method == http.MethodPost {
+	req := &ingest.Request{Method: r.Method, Header: r.Header, Received: received, DeclaredLength: r.ContentLength}
+	// A declared length over the limit is answered 413 without reading the
+	// body, so a client waiting on Expect: 100-continue is not asked to send.
+	if r.Method == http.MethodPost && r.ContentLength <= ingest.MaxBodyBytes {
 		body, err := io.ReadAll(io.LimitReader(r.Body, ingest.MaxBodyBytes+1))
 		if err != nil {
 			wh.logger.WarnContext(r.Context(), "request body read failed", "error", err)
@@ -60,7 +62,7 @@ func (wh webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for name, values := range resp.Header {
 		w.Header()[name] = values
 	}
-	if len(req.Body) > ingest.MaxBodyBytes {
+	if len(req.Body) > ingest.MaxBodyBytes || r.ContentLength > ingest.MaxBodyBytes {
 		w.Header().Set("Connection", "close")
 	}
 	w.WriteHeader(resp.StatusCode)
@@ -101,12 +103,12 @@ type recordJSON struct {
 func (v recordView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	rec, err := v.store.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidID) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"status": "not_found"})
 		return
 	}
 	if err != nil {
-		v.logger.ErrorContext(r.Context(), "record read failed", "error", err, "eventId", id)
+		v.logger.ErrorContext(r.Context(), "record read failed", "error", err, "idBytes", len(id))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return
 	}
