@@ -133,9 +133,9 @@ type Store interface {
 	// alert on a record that is not an event.
 	Create(ctx context.Context, rec *Record) (*Record, error)
 	// Get returns the record with the given ID: an event id, a q- or a c- id.
-	// The event namespace is looked up first, then the quarantine or conflict
-	// namespace when the id has that prefix. It returns ErrNotFound when no
-	// live record has the id.
+	// An id with the q- or c- prefix is looked up in the quarantine or
+	// conflict namespace first, then as an event id. It returns ErrNotFound
+	// when no live record has the id.
 	Get(ctx context.Context, id string) (*Record, error)
 	// MarkPublished sets a pending alert of an event to published, with the
 	// SNS message id and time, and takes it off the due list. On an alert

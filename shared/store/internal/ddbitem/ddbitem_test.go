@@ -67,8 +67,8 @@ func TestLookupKeys(t *testing.T) {
 		want []string
 	}{
 		{"evt-1", []string{"event#evt-1"}},
-		{"q-abc", []string{"event#q-abc", "quarantine#abc"}},
-		{"c-abc", []string{"event#c-abc", "conflict#abc"}},
+		{"q-abc", []string{"quarantine#abc", "event#q-abc"}},
+		{"c-abc", []string{"conflict#abc", "event#c-abc"}},
 		{"q-", []string{"event#q-"}},
 	}
 	for _, c := range cases {

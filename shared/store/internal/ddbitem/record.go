@@ -62,20 +62,22 @@ func prefixedKey(id, prefix, namespace string) (string, error) {
 	return namespace + rest, nil
 }
 
-// LookupKeys returns the storage keys Get tries for id, in order: the event
-// key, then the quarantine or conflict key when id has that prefix.
+// LookupKeys returns the storage keys Get tries for id, in order: the
+// quarantine or conflict key when id has that prefix, then the event key.
+// The prefixed record comes first because the receiver itself hands out
+// q- and c- ids, so an event whose own id looks like one cannot hide it.
 func LookupKeys(id string) ([]string, error) {
 	if err := CheckID(id); err != nil {
 		return nil, err
 	}
-	keys := []string{EventKey(id)}
+	var keys []string
 	if k, err := prefixedKey(id, store.QuarantinePrefix, quarantineNamespace); err == nil {
 		keys = append(keys, k)
 	}
 	if k, err := prefixedKey(id, store.ConflictPrefix, conflictNamespace); err == nil {
 		keys = append(keys, k)
 	}
-	return keys, nil
+	return append(keys, EventKey(id)), nil
 }
 
 // Prepare checks rec and returns a normalized copy with its storage key. The
