@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinicops/cobalt-receiver/shared/alert"
 	"github.com/clinicops/cobalt-receiver/shared/envelope"
@@ -31,7 +33,7 @@ func (h *Handler) storeEvent(ctx context.Context, req *Request, env *envelope.En
 	method signature.Method, deadline time.Time) outcome {
 	if len(env.SchemaIssues) > 0 {
 		h.Logger.WarnContext(ctx, "event data does not match its schema", "eventId", env.ID,
-			"eventType", env.Type, "issues", env.SchemaIssues)
+			"eventType", bounded(env.Type), "issues", env.SchemaIssues)
 		h.Metrics.Record(metrics.Count(metrics.SchemaMismatches, 1))
 	}
 
@@ -64,7 +66,7 @@ func (h *Handler) storeEvent(ctx context.Context, req *Request, env *envelope.En
 	default:
 		out = h.conflict(ctx, rec, deadline)
 	}
-	out.eventID, out.eventType, out.category = env.ID, env.Type, rec.Category
+	out.eventID, out.eventType, out.category = env.ID, bounded(env.Type), rec.Category
 	out.issues = len(env.SchemaIssues)
 	return out
 }
@@ -79,13 +81,41 @@ func (h *Handler) eventRecord(req *Request, env *envelope.Envelope, body []byte,
 		rec.Category = CategoryOther
 	}
 	rec.Kind = string(env.Kind)
-	rec.Clinic = env.Clinic
-	rec.JobID = env.JobID
-	rec.Created = env.Created
 	rec.ContentHash = env.ContentHash
 	rec.SchemaIssues = env.SchemaIssues
+	rec.Type = keepField(rec, "type", env.Type)
+	rec.Clinic = keepField(rec, "access_token_reference_id", env.Clinic)
+	rec.JobID = keepField(rec, "job_id", env.JobID)
+	rec.Created = keepField(rec, "created", env.Created)
 	rec.Alert = store.AlertNone
+	if h.Retention > 0 && env.CreatedAt.IsZero() {
+		// Without a creation time a replay cannot be recognised as stale,
+		// so the record that detects it must never expire.
+		rec.ExpiresAt = time.Time{}
+	}
 	return rec
+}
+
+// maxFieldBytes bounds each envelope field copied out of the body into a
+// record's query fields. The raw body always keeps the whole value; the
+// bound keeps items under DynamoDB's item limit and index keys under its
+// 2048-byte key limit.
+const maxFieldBytes = 1024
+
+// keepField returns value cut to maxFieldBytes on a character boundary,
+// noting a cut in rec's schema issues.
+func keepField(rec *store.Record, name, value string) string {
+	if len(value) <= maxFieldBytes {
+		return value
+	}
+	cut := maxFieldBytes
+	for cut > 0 && !utf8.RuneStart(value[cut]) {
+		cut--
+	}
+	rec.SchemaIssues = append(rec.SchemaIssues,
+		fmt.Sprintf("%s is longer than %d bytes; the record keeps its first %d bytes and the raw body all of it",
+			name, maxFieldBytes, cut))
+	return value[:cut]
 }
 
 // conflict keeps a second body sent under a stored id as a conflict record,

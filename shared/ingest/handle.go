@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinicops/cobalt-receiver/shared/envelope"
 	"github.com/clinicops/cobalt-receiver/shared/metrics"
@@ -122,7 +123,7 @@ func (h *Handler) verify(ctx context.Context, req *Request, body, alternate []by
 		}
 	}
 	h.Logger.WarnContext(ctx, "signature rejected", "reason", err.Error(), "apiRequestId", req.RequestID,
-		"webhookId", boundedHeader(req.Header.Get("webhook-id")))
+		"webhookId", bounded(req.Header.Get("webhook-id")))
 	return "", nil, false
 }
 
@@ -228,9 +229,9 @@ func (h *Handler) newRecord(req *Request, body []byte, method signature.Method) 
 		ReceivedAt:       now,
 		Raw:              body,
 		SignatureMethod:  string(method),
-		WebhookID:        boundedHeader(req.Header.Get("webhook-id")),
-		WebhookAttempt:   boundedHeader(req.Header.Get("webhook-attempt")),
-		WebhookTimestamp: boundedHeader(req.Header.Get("webhook-timestamp")),
+		WebhookID:        bounded(req.Header.Get("webhook-id")),
+		WebhookAttempt:   bounded(req.Header.Get("webhook-attempt")),
+		WebhookTimestamp: bounded(req.Header.Get("webhook-timestamp")),
 	}
 	if h.Retention > 0 {
 		rec.ExpiresAt = now.Add(h.Retention)
@@ -238,14 +239,19 @@ func (h *Handler) newRecord(req *Request, body []byte, method signature.Method) 
 	return rec
 }
 
-// boundedHeader keeps at most 256 bytes of a delivery header for storage and
-// logs, so a hostile header cannot grow an item past its size limit.
-func boundedHeader(v string) string {
+// bounded keeps at most 256 bytes, cut on a character boundary, of a
+// delivery header or an event type for storage and logs, so a hostile value
+// cannot grow an item past its size limit or flood the logs.
+func bounded(v string) string {
 	const max = 256
-	if len(v) > max {
-		return v[:max]
+	if len(v) <= max {
+		return v
 	}
-	return v
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut]
 }
 
 // logOutcome writes the one log line of a request.
@@ -261,7 +267,7 @@ func (h *Handler) logOutcome(ctx context.Context, req *Request, out outcome, sta
 		slog.String("category", out.category),
 		slog.String("outcome", out.status),
 		slog.Int("statusCode", out.resp.StatusCode),
-		slog.String("attempt", boundedHeader(req.Header.Get("webhook-attempt"))),
+		slog.String("attempt", bounded(req.Header.Get("webhook-attempt"))),
 		slog.String("signature", string(out.method)),
 		slog.String("alert", string(out.alert)),
 		slog.Int("schemaIssues", out.issues),

@@ -5,11 +5,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/clinicops/cobalt-receiver/infra/testenv"
 	"github.com/clinicops/cobalt-receiver/shared/alert"
@@ -19,6 +23,7 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/secrets"
 	"github.com/clinicops/cobalt-receiver/shared/signature"
 	"github.com/clinicops/cobalt-receiver/shared/store"
+	"github.com/clinicops/cobalt-receiver/shared/store/dynamostore"
 	"github.com/clinicops/cobalt-receiver/shared/store/embedded"
 )
 
@@ -413,5 +418,87 @@ func TestHandleRefreshesSecretsOnMismatch(t *testing.T) {
 	}
 	if src.refreshes != 2 {
 		t.Errorf("refreshes = %d, want one per mismatched request", src.refreshes)
+	}
+}
+
+// longFieldBodies are authentic events whose envelope fields are far longer
+// than any real one; each must still be stored whole.
+func longFieldBodies() map[string]string {
+	long := strings.Repeat("9", 3000)
+	return map[string]string{
+		"job_id":  `{"id":"evt_long_job","type":"task.failed","job_id":"` + long + `","data":{}}`,
+		"type":    `{"id":"evt_long_type","type":"task.` + strings.Repeat("x", 500_000) + `_failed","data":{}}`,
+		"clinic":  `{"id":"evt_long_clinic","type":"task.created","access_token_reference_id":"` + strings.Repeat("c", 600_000) + `","data":{}}`,
+		"created": `{"id":"evt_long_created","type":"task.created","created":"` + strings.Repeat("2", 300_000) + `","data":{}}`,
+	}
+}
+
+func checkLongFields(t *testing.T, h *ingest.Handler, st store.Store) {
+	for name, body := range longFieldBodies() {
+		t.Run(name, func(t *testing.T) {
+			resp := h.Handle(context.Background(), signed(body))
+			a := decode(t, resp)
+			if resp.StatusCode != 200 || a.Status != "stored" {
+				t.Fatalf("answer %d %+v, want 200 stored", resp.StatusCode, a)
+			}
+			rec, err := st.Get(context.Background(), a.ID)
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if string(rec.Raw) != body {
+				t.Error("raw body not kept whole")
+			}
+			for field, v := range map[string]string{"type": rec.Type, "job_id": rec.JobID, "clinic": rec.Clinic, "created": rec.Created} {
+				if len(v) > 1024 {
+					t.Errorf("record %s has %d bytes, want at most 1024", field, len(v))
+				}
+			}
+			if len(rec.SchemaIssues) == 0 {
+				t.Error("the cut field is not noted in the schema issues")
+			}
+		})
+	}
+}
+
+func TestHandleLongFieldsEmbedded(t *testing.T) {
+	f := newFixture(t)
+	checkLongFields(t, f.h, f.store)
+}
+
+// TestHandleLongFieldsDynamoDB runs the same events against DynamoDB Local,
+// whose index keys are limited to 2048 bytes and items to 400 KB.
+func TestHandleLongFieldsDynamoDB(t *testing.T) {
+	url := testenv.DynamoDBURL(t)
+	client := dynamodb.NewFromConfig(testenv.AWSConfig(t, url))
+	table := fmt.Sprintf("ingest-long-%d", time.Now().UnixNano())
+	if err := dynamostore.CreateTable(context.Background(), client, table); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
+	})
+	f := newFixture(t)
+	st := dynamostore.New(client, table)
+	f.h.Store = st
+	checkLongFields(t, f.h, st)
+}
+
+func TestHandleRetentionWithoutCreatedNeverExpires(t *testing.T) {
+	f := newFixture(t)
+	f.h.Retention = 24 * time.Hour
+	for id, created := range map[string]string{"evt_no_created": ``, "evt_bad_created": `,"created":"yesterday"`,
+		"evt_recent": `,"created":"` + time.Now().UTC().Format(time.RFC3339) + `"`} {
+		body := `{"id":"` + id + `","type":"task.created"` + created + `,"data":{}}`
+		resp := f.h.Handle(context.Background(), signed(body))
+		if a := decode(t, resp); resp.StatusCode != 200 {
+			t.Fatalf("%s: answer %d %+v, want 200", id, resp.StatusCode, a)
+		}
+		rec, err := f.store.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantExpiry := id == "evt_recent"; rec.ExpiresAt.IsZero() == wantExpiry {
+			t.Errorf("%s: expires at %v, want expiry %v", id, rec.ExpiresAt, wantExpiry)
+		}
 	}
 }
