@@ -56,8 +56,14 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	db.MaxBatchDelay = batchDelay
 	return &Store{db: db}, nil
 }
+
+// batchDelay is how long a write waits for concurrent writes to share its
+// transaction and its fsync. Under a burst, one fsync per write would queue
+// requests past their answer deadline; a lone write waits only this long.
+const batchDelay = 2 * time.Millisecond
 
 // Close closes the file, waiting for running transactions to end.
 func (s *Store) Close() error {
@@ -74,13 +80,16 @@ func (s *Store) now() time.Time {
 	return time.Now()
 }
 
-// update runs fn in a read-write transaction. An error of ctx, checked
-// before the transaction and again before it commits, rolls it back.
+// update runs fn in a read-write transaction that concurrent writes may
+// share (bbolt's Batch), so fn must set its results afresh on every call:
+// when a batch fails, bbolt runs each of its functions again on its own.
+// An error of ctx, checked before the transaction and again before it
+// commits, rolls it back.
 func (s *Store) update(ctx context.Context, fn func(b *bolt.Bucket) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		if err := fn(tx.Bucket(bucketName)); err != nil {
 			return err
 		}
@@ -154,6 +163,7 @@ func (s *Store) Create(ctx context.Context, rec *store.Record) (*store.Record, e
 
 	var existing *store.Record
 	err = s.update(ctx, func(b *bolt.Bucket) error {
+		existing = nil
 		old, err := s.load(b, key)
 		if err != nil || old != nil {
 			existing = old
