@@ -83,6 +83,7 @@ func sendAll(t *testing.T, url string, bodies [][]byte, attempt string) []respon
 }
 
 func TestConcurrentDeliveriesStoreOnce(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
@@ -119,6 +120,7 @@ func TestConcurrentDeliveriesStoreOnce(t *testing.T) {
 }
 
 func TestConcurrentConflictingBodies(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
@@ -192,6 +194,7 @@ func TestConcurrentConflictingBodies(t *testing.T) {
 }
 
 func TestDuplicateDuringSlowPublish(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()

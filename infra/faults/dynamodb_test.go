@@ -13,6 +13,7 @@ import (
 )
 
 func TestDynamoDBFaultAnswersUnavailable(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		fault func(t *testing.T, p *faultProxy) (heal func())

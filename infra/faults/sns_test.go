@@ -26,6 +26,7 @@ func snsHanging(t *testing.T, p *faultProxy) func() {
 }
 
 func TestSNSFaultLeavesAlertPending(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		attempt string

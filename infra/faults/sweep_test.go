@@ -122,6 +122,7 @@ func race(t *testing.T, sweepers ...*sweep.Sweeper) int {
 }
 
 func TestRacingSweepersPublishOnce(t *testing.T) {
+	t.Parallel()
 	const n = 8
 	const lease = time.Second
 

@@ -36,22 +36,30 @@ const (
 // id have different content.
 func failureEvent(t *testing.T, id string, variant int) []byte {
 	t.Helper()
+	body, err := failureEventBody(id, variant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// failureEventBody is failureEvent for goroutines other than the test's.
+func failureEventBody(id string, variant int) ([]byte, error) {
 	samples, err := events.Samples()
 	if err != nil {
-		t.Fatalf("load samples: %v", err)
+		return nil, fmt.Errorf("load samples: %w", err)
 	}
 	for _, s := range samples {
 		if s.Name != sampleName {
 			continue
 		}
 		if !bytes.Contains(s.Body, []byte(sampleID)) || !bytes.Contains(s.Body, []byte(sampleJobID)) {
-			t.Fatalf("sample %s no longer contains %s and %s", sampleName, sampleID, sampleJobID)
+			return nil, fmt.Errorf("sample %s no longer contains %s and %s", sampleName, sampleID, sampleJobID)
 		}
 		body := bytes.Replace(s.Body, []byte(sampleID), fmt.Appendf(nil, `"id": %q`, id), 1)
-		return bytes.Replace(body, []byte(sampleJobID), fmt.Appendf(nil, `"job_id": "9%05d"`, variant), 1)
+		return bytes.Replace(body, []byte(sampleJobID), fmt.Appendf(nil, `"job_id": "9%05d"`, variant), 1), nil
 	}
-	t.Fatalf("sample %s not found", sampleName)
-	return nil
+	return nil, fmt.Errorf("sample %s not found", sampleName)
 }
 
 // newHandler builds the ingest handler as the ingest function does, with the
