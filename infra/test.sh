@@ -4,12 +4,23 @@
 #   1. infra/stack/up.sh installs (first run only) and starts DynamoDB Local,
 #      moto_server and toxiproxy on 127.0.0.1
 #   2. go vet ./...
-#   3. go test -count=1 -timeout 8m [ARGS] ./...  with
-#      COBALT_TEST_REQUIRE_STANDINS=1, so a test that cannot reach its stand-in
-#      fails instead of skipping
-#   4. run_fuzz: each Fuzz* target for a few seconds, about 90 s in total
+#   3. go test -count=1 -timeout 8m [ARGS] on every package but infra/logscan,
+#      with COBALT_TEST_REQUIRE_STANDINS=1, so a test that cannot reach its
+#      stand-in fails instead of skipping, and with COBALT_TEST_LOG_DIR set to
+#      a fresh $COBALT_STACK_DIR/test-logs, where tests write the log output of
+#      the code they run (infra/testenv.Logger and LogWriter)
+#   4. run_fuzz: every Fuzz* target in the module for a bounded time, about
+#      90 s in total. A target that finds a failing input fails the phase, and
+#      go test writes that input to testdata/fuzz/<FuzzName>/ in the target's
+#      package. There it becomes a seed corpus entry that every later go test
+#      runs, so commit it together with the fix.
+#   5. logscan: go test ./infra/logscan scans the test logs for the webhook
+#      secrets the tests use, the signatures of the sample events and their
+#      PHI values, and fails on any of them or when no test wrote a log
 #
 # Extra arguments are go test flags, for example `infra/test.sh -run Store -v`.
+# They apply to phase 3 only; with them, phase 5 passes when the selected
+# tests wrote no log.
 # Every phase runs even when an earlier one fails (except a failed start-up),
 # and the exit status is non-zero when any phase failed. On exit the stand-ins
 # are stopped and a timing summary is printed.
@@ -88,7 +99,7 @@ on_exit() {
 	if ((status == 0 && remove_stack_dir == 1)); then
 		rm -rf "$COBALT_STACK_DIR"
 	elif ((status != 0)); then
-		log "stand-in logs kept in $COBALT_STACK_DIR/logs"
+		log "stand-in logs kept in $COBALT_STACK_DIR/logs, test logs in $COBALT_STACK_DIR/test-logs"
 	fi
 	exit "$status"
 }
@@ -130,12 +141,13 @@ fuzz_target() {
 # run_fuzz runs every Fuzz* target in the module for a bounded time. Targets
 # are found with `go test -list` in each package whose test files declare one.
 # Each target gets min(COBALT_FUZZ_TIME, remaining budget / remaining targets)
-# seconds, at least 2, and build time counts against the budget. Targets that
-# no longer fit into the budget are listed and not run.
+# seconds, and build time counts against the budget. Every target runs for at
+# least 2 s, even once the budget is used up, so that no target is left out.
+# The overrun is logged.
 run_fuzz() {
 	local budget=${COBALT_FUZZ_BUDGET:-90} max_per_target=${COBALT_FUZZ_TIME:-10}
 	local deadline=$((SECONDS + budget)) status=0
-	local -a targets=() skipped=()
+	local -a targets=() short=()
 	local import_path dir name listed
 
 	while read -r import_path dir; do
@@ -162,17 +174,44 @@ run_fuzz() {
 		per_target=$((remaining / (${#targets[@]} - i)))
 		((per_target <= max_per_target)) || per_target=$max_per_target
 		if ((per_target < 2)); then
-			skipped+=("$import_path.$name")
-			continue
+			per_target=2
+			short+=("$import_path.$name")
 		fi
 		log "fuzz $import_path $name for ${per_target}s"
 		fuzz_target "$import_path" "$name" "$per_target" || status=1
 	done
 
-	if ((${#skipped[@]} > 0)); then
-		log "fuzz budget of ${budget}s used up; not run: ${skipped[*]}"
+	if ((${#short[@]} > 0)); then
+		log "fuzz budget of ${budget}s used up; ran for 2 s each: ${short[*]}"
 	fi
 	return "$status"
+}
+
+# --- log scan ---------------------------------------------------------------
+
+# logscan_package is the package whose tests scan the test logs. It runs
+# after every other test, since it reads what they wrote.
+logscan_package=./infra/logscan
+
+# run_tests [ARGS] runs go test with ARGS on every package in the module but
+# logscan_package.
+run_tests() {
+	local skip
+	local -a packages
+	skip=$(go list "$logscan_package")
+	mapfile -t packages < <(go list -e ./... | grep -vx "$skip")
+	go test -count=1 -timeout 8m "$@" "${packages[@]}"
+}
+
+# run_logscan [ARGS] scans the test log folder. With extra go test arguments
+# ARGS, the selected tests may have written no log at all, so an empty folder
+# then passes.
+run_logscan() {
+	if (($# > 0)) && [[ -z $(find "$COBALT_TEST_LOG_DIR" -type f -size +0 -print -quit) ]]; then
+		log "log scan skipped: the selected tests wrote no log"
+		return 0
+	fi
+	go test -count=1 "$logscan_package"
 }
 
 # --- main -------------------------------------------------------------------
@@ -190,7 +229,11 @@ fi
 # shellcheck source=/dev/null
 . "$COBALT_STACK_DIR/env"
 export COBALT_TEST_REQUIRE_STANDINS=1
+export COBALT_TEST_LOG_DIR=$COBALT_STACK_DIR/test-logs
+rm -rf "$COBALT_TEST_LOG_DIR"
+mkdir -p "$COBALT_TEST_LOG_DIR"
 
 run_phase vet go vet ./... || true
-run_phase test go test -count=1 -timeout 8m "$@" ./... || true
+run_phase test run_tests "$@" || true
 run_phase fuzz run_fuzz || true
+run_phase logscan run_logscan "$@" || true
