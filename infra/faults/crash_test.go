@@ -180,7 +180,7 @@ func startRIE(t *testing.T, bin, bootstrap string, env []string) *rie {
 }
 
 // invoke sends body, signed, as an HTTP API event and returns nil when the
-// function answered 200.
+// function returned status 200.
 func (r *rie) invoke(body []byte) error {
 	ev := lambdaevents.APIGatewayV2HTTPRequest{
 		Version:  "2.0",

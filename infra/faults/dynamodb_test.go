@@ -9,6 +9,8 @@ import (
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
 
+	"github.com/clinicops/cobalt-receiver/shared/ingest"
+	"github.com/clinicops/cobalt-receiver/shared/signature"
 	"github.com/clinicops/cobalt-receiver/shared/store"
 )
 
@@ -89,5 +91,42 @@ func TestDynamoDBFaultAnswersUnavailable(t *testing.T) {
 				getRecord(t, rig.direct, id)
 			}
 		})
+	}
+}
+
+// TestLateRequestStillStored covers a request whose budget is already spent
+// when it reaches the handler, with DynamoDB slowed down. Cobalt has given
+// up on it and will not retry, so the handler still gives the write its
+// minimum time, stores the event, and leaves the alert to the sweep.
+func TestLateRequestStillStored(t *testing.T) {
+	t.Parallel()
+	rig := newAWSRig(t)
+	const lease = time.Second
+	h := newHandler(t, rig.store, rig.publisher, lease)
+	rig.dynamo.addToxic(t, "latency", "downstream", toxiproxy.Attributes{"latency": 200})
+	id := "evt-late-" + randomSuffix(t)
+	body := failureEvent(t, id, 0)
+
+	header := http.Header{}
+	header.Set(signature.HeaderName, signature.Sign(body, testSecret))
+	header.Set("webhook-attempt", "2")
+	resp := h.Handle(t.Context(), &ingest.Request{
+		Method:   http.MethodPost,
+		Header:   header,
+		Body:     body,
+		Received: time.Now().Add(-5 * time.Second),
+	})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("late request answered %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+	if rec := getRecord(t, rig.direct, id); rec.Alert != store.AlertPending {
+		t.Errorf("alert = %q, want pending for the sweep", rec.Alert)
+	}
+	if n := rig.sink.deliveries(t)[id]; n != 0 {
+		t.Errorf("SNS delivered %d alerts with no budget left, want 0", n)
+	}
+	sweepUntilPublished(t, newSweeper(t, rig.store, rig.publisher, lease, 3), 1)
+	if n := rig.sink.deliveries(t)[id]; n != 1 {
+		t.Errorf("SNS delivered the alert %d times after the sweep, want 1", n)
 	}
 }

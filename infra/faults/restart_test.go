@@ -96,13 +96,13 @@ func (d *dynamoDBLocal) kill(t *testing.T) {
 	d.cmd = nil
 }
 
-// answerLog records webhook answers from several goroutines.
-type answerLog struct {
-	mu      sync.Mutex
-	answers []sentEvent
+// responseLog records webhook responses from several goroutines.
+type responseLog struct {
+	mu        sync.Mutex
+	responses []sentEvent
 }
 
-// sentEvent is one delivery and its answer.
+// sentEvent is one delivery and its response.
 type sentEvent struct {
 	id     string
 	body   []byte
@@ -111,19 +111,19 @@ type sentEvent struct {
 	err    error
 }
 
-func (l *answerLog) add(e sentEvent) {
+func (l *responseLog) add(e sentEvent) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.answers = append(l.answers, e)
+	l.responses = append(l.responses, e)
 }
 
-// count returns how many deliveries sent after since were answered with
+// count returns how many deliveries sent after since got a response with
 // code, or with any code when code is 0.
-func (l *answerLog) count(since time.Time, code int) int {
+func (l *responseLog) count(since time.Time, code int) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
-	for _, e := range l.answers {
+	for _, e := range l.responses {
 		if e.err == nil && e.sentAt.After(since) && (code == 0 || e.code == code) {
 			n++
 		}
@@ -131,10 +131,10 @@ func (l *answerLog) count(since time.Time, code int) int {
 	return n
 }
 
-func (l *answerLog) all() []sentEvent {
+func (l *responseLog) all() []sentEvent {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]sentEvent(nil), l.answers...)
+	return append([]sentEvent(nil), l.responses...)
 }
 
 func TestDynamoDBRestartLosesNoRecord(t *testing.T) {
@@ -152,7 +152,7 @@ func TestDynamoDBRestartLosesNoRecord(t *testing.T) {
 	url := serve(t, newHandler(t, st, pub, 30*time.Second), st)
 
 	// One sender posts new events one after another through the restart.
-	var log answerLog
+	var log responseLog
 	prefix := "evt-restart-" + randomSuffix(t) + "-"
 	stop := make(chan struct{})
 	stopped := make(chan struct{})

@@ -51,6 +51,9 @@ func TestSNSFaultLeavesAlertPending(t *testing.T) {
 			if resp.code != http.StatusOK || resp.answer.Status != "stored" {
 				t.Fatalf("answer = %d %q, want 200 stored", resp.code, resp.answer.Status)
 			}
+			if recs := scanRecords(t, rig.direct, store.ScanFilter{}); len(recs) != 1 {
+				t.Errorf("table holds %d records, want 1", len(recs))
+			}
 			rec := getRecord(t, rig.direct, id)
 			if rec.Alert != store.AlertPending {
 				t.Errorf("alert = %q, want pending", rec.Alert)

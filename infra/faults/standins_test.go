@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"regexp"
 	"sync"
@@ -326,8 +325,4 @@ func jsonLines(t *testing.T, data []byte) []map[string]any {
 		docs = append(docs, doc)
 	}
 	return docs
-}
-
-func describe(counts map[string]int) string {
-	return fmt.Sprint(counts)
 }
