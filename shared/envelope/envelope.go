@@ -104,9 +104,10 @@ func Parse(body []byte) (*Envelope, error) {
 	env.readOptional()
 	env.SchemaIssues = capIssues(append(env.SchemaIssues, CheckData(eventType, data)...))
 
-	// StringifySorted sorts the members of every object by key, so neither
-	// whitespace nor member order changes the hash.
-	sum := sha256.Sum256(jsjson.StringifySorted(root))
+	// The sorted form has the members of every object sorted by key, so
+	// neither whitespace nor member order changes the hash. It is rarely
+	// longer than the body.
+	sum := sha256.Sum256(jsjson.AppendSorted(make([]byte, 0, len(body)), root))
 	env.ContentHash = hex.EncodeToString(sum[:])
 	return env, nil
 }

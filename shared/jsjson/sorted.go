@@ -11,10 +11,13 @@ import (
 // total. Neither whitespace nor member order changes the output, which makes
 // it a content form for hashing. It copies no member.
 func StringifySorted(v Value) []byte {
-	return appendSorted(make([]byte, 0, 64), v)
+	return AppendSorted(make([]byte, 0, 64), v)
 }
 
-func appendSorted(dst []byte, v Value) []byte {
+// AppendSorted appends StringifySorted(v) to dst and returns the extended
+// buffer. A dst with room for the output, such as the length of the body v
+// was parsed from, saves growing the buffer as the output is written.
+func AppendSorted(dst []byte, v Value) []byte {
 	switch v.Kind {
 	case Array:
 		dst = append(dst, '[')
@@ -22,7 +25,7 @@ func appendSorted(dst []byte, v Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendSorted(dst, item)
+			dst = AppendSorted(dst, item)
 		}
 		return append(dst, ']')
 	case Object:
@@ -59,7 +62,7 @@ func appendSortedObject(dst []byte, members []Member) []byte {
 		}
 		dst = appendString(dst, members[i].Key)
 		dst = append(dst, ':')
-		dst = appendSorted(dst, members[i].Value)
+		dst = AppendSorted(dst, members[i].Value)
 	}
 	return append(dst, '}')
 }

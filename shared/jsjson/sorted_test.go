@@ -109,3 +109,15 @@ func TestStringifySortedGenerated(t *testing.T) {
 		t.Errorf("only %d of 2000 documents had members out of order, want at least 100", reordered)
 	}
 }
+
+func TestAppendSortedKeepsPrefix(t *testing.T) {
+	v, err := jsjson.Parse([]byte(`{"b":[1,{"d":2,"c":3}],"a":"x"}`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	prefix := []byte("prefix:")
+	got := jsjson.AppendSorted(prefix, v)
+	if want := `prefix:{"a":"x","b":[1,{"c":3,"d":2}]}`; string(got) != want {
+		t.Errorf("AppendSorted = %s, want %s", got, want)
+	}
+}
