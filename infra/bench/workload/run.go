@@ -85,7 +85,7 @@ func Run(ctx context.Context, workers int, limit Limit, prepare func(seq int64) 
 	return res, nil
 }
 
-// Result is what a Run measured.
+// Result holds the measurements of one Run.
 type Result struct {
 	// Latencies lists the time of each successful request.
 	Latencies []time.Duration
