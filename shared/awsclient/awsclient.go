@@ -31,8 +31,10 @@ func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Con
 		d.Timeout = time.Second
 		d.KeepAlive = 30 * time.Second
 	}).WithTransportOptions(func(t *http.Transport) {
+		// No response-header timeout: a publish that SNS is slow to answer
+		// may already be delivered, and retrying it after a timeout would
+		// send the alert twice. Each call's context deadline bounds it.
 		t.TLSHandshakeTimeout = 2 * time.Second
-		t.ResponseHeaderTimeout = 3 * time.Second
 		t.MaxIdleConnsPerHost = 64
 		t.IdleConnTimeout = 60 * time.Second
 	})

@@ -115,7 +115,11 @@ func (s *Sweeper) handle(ctx context.Context, id string, res *Result) {
 		res.Failed++
 		return
 	}
-	messageID, err := s.Publisher.Publish(ctx, msg)
+	// The publish must end well inside the claim's lease, or another
+	// sweeper could claim the alert and publish it at the same time.
+	pubCtx, cancelPub := context.WithTimeout(ctx, s.Lease/2)
+	messageID, err := s.Publisher.Publish(pubCtx, msg)
+	cancelPub()
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeWriteTime)
 	defer cancel()
 	if err != nil {
