@@ -76,7 +76,7 @@ done
 
 phase go-benchmarks
 timeout 600 go test -run '^$' -bench . -benchmem -count "$count" -benchtime 400ms \
-	./shared/ingest ./shared/envelope ./shared/alert ./shared/signature ./shared/metrics \
+	./shared/ingest ./shared/apigw ./shared/envelope ./shared/alert ./shared/signature ./shared/metrics \
 	| tee "$results/gobench.txt" | grep -E '^(Benchmark|ok|FAIL)' >&2
 
 phase profiles
