@@ -6,11 +6,12 @@
 #   2. builds the bootstrap as the Makefile does (for this machine, and for
 #      linux/arm64 to report its size), the local-mode binary and the
 #      benchmark commands
-#   3. Go benchmarks of the handler and its parts, -count 5, and CPU profiles
-#      of the 1 KB handler cases
+#   3. Go benchmarks of the handler and its parts, -count 5, the 1 KB handler
+#      cases again with GOGC=200, and CPU profiles of the 1 KB handler cases
 #   4. infra/bench/load: the handler against a bare conditional PutItem loop
 #      on DynamoDB Local
-#   5. infra/bench/coldstart: cold start and peak RSS under aws-lambda-rie
+#   5. infra/bench/coldstart: cold start and peak RSS under aws-lambda-rie,
+#      the memory run again with GOGC=200
 #   6. infra/bench/localload: local mode with its embedded store
 #   7. infra/bench/report renders BENCHMARKS.md at the top of the repository
 #
@@ -32,6 +33,9 @@ export COBALT_STACK_DIR=${COBALT_STACK_DIR:-$repo_root/.stack/bench.$$}
 results=${COBALT_BENCH_RESULTS:-$(mktemp -d "${TMPDIR:-/tmp}/cobalt-bench.XXXXXX")}
 out=${COBALT_BENCH_OUT:-$repo_root/BENCHMARKS.md}
 count=${COBALT_BENCH_COUNT:-5}
+# The GOGC value of the garbage collector experiment: the 1 KB handler cases
+# and the memory run are measured again with it.
+experiment_gogc=200
 bin=$results/bin
 started=$(date -u +%FT%TZ)
 mkdir -p "$results" "$bin"
@@ -79,6 +83,10 @@ timeout 600 go test -run '^$' -bench . -benchmem -count "$count" -benchtime 400m
 	./shared/ingest ./shared/apigw ./shared/envelope ./shared/alert ./shared/signature ./shared/metrics \
 	| tee "$results/gobench.txt" | grep -E '^(Benchmark|ok|FAIL)' >&2
 
+phase gogc-experiment
+GOGC=$experiment_gogc timeout 300 go test -run '^$' -bench '^BenchmarkHandle/1KB/' -benchmem -count "$count" \
+	-benchtime 400ms ./shared/ingest | tee "$results/gobench-gogc.txt" | grep -E '^(Benchmark|ok|FAIL)' >&2
+
 phase profiles
 go test -c -o "$bin/ingest.test" ./shared/ingest
 for case in success:new-success failure:new-failure duplicate:duplicate; do
@@ -93,11 +101,12 @@ phase dynamodb-load
 timeout 300 "$bin/load" -out "$results/load.json"
 
 phase cold-start
-timeout 180 "$bin/coldstart" -bootstrap "$bin/bootstrap" -log "$results/coldstart.log" -out "$results/coldstart.json"
+timeout 180 "$bin/coldstart" -bootstrap "$bin/bootstrap" -burst-gogc "$experiment_gogc" \
+	-log "$results/coldstart.log" -out "$results/coldstart.json"
 
 phase local-mode
 timeout 120 "$bin/localload" -bin "$bin/ingest" -out "$results/local.json"
 
 phase report
 "$bin/report" -results "$results" -bootstrap "$bin/bootstrap" -bootstrap-arm64 "$bin/bootstrap-arm64" \
-	-started "$started" -out "$out"
+	-gogc "$experiment_gogc" -started "$started" -out "$out"

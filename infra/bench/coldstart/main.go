@@ -65,6 +65,7 @@ type options struct {
 	motoURL   string
 	runs      int
 	burst     int
+	burstGOGC int
 	logFile   string
 	out       string
 }
@@ -94,6 +95,7 @@ func parseFlags(args []string) (options, error) {
 		"moto_server endpoint, a loopback URL (default $COBALT_TEST_MOTO_URL)")
 	fs.IntVar(&opts.runs, "runs", 7, "cold starts to time")
 	fs.IntVar(&opts.burst, "burst", 300, "events sent one at a time in the memory run")
+	fs.IntVar(&opts.burstGOGC, "burst-gogc", 0, "when positive, repeat the memory run with this GOGC in the function's environment")
 	fs.StringVar(&opts.logFile, "log", "", "file for the emulator's and function's output (default discarded)")
 	fs.StringVar(&opts.out, "out", "", "file for the JSON results (default standard output)")
 	if err := fs.Parse(args); err != nil {
@@ -138,6 +140,9 @@ type Results struct {
 	MedianInitMs  float64   `json:"median_init_ms,omitempty"`
 	// Burst describes the memory run.
 	Burst BurstResults `json:"burst"`
+	// BurstGOGC describes the memory run repeated with GOGC set, when
+	// -burst-gogc asked for it.
+	BurstGOGC *BurstResults `json:"burst_gogc,omitempty"`
 }
 
 // BurstResults are the measurements of the memory run.
@@ -148,6 +153,8 @@ type BurstResults struct {
 	// Invoke summarizes the invoke round trips through the emulator after
 	// the first.
 	Invoke workload.Summary `json:"invoke"`
+	// GOGC is the function's GOGC setting, 0 for the default.
+	GOGC int `json:"gogc,omitempty"`
 	// PeakRSSKB is the bootstrap's VmHWM after the burst, in KiB.
 	PeakRSSKB int64 `json:"peak_rss_kib"`
 	// RSSKB is its VmRSS at the same moment.
@@ -199,6 +206,15 @@ func run(ctx context.Context, opts options) error {
 	res.Burst, err = burst(ctx, opts, env, logs, events)
 	if err != nil {
 		return err
+	}
+	if opts.burstGOGC > 0 {
+		withGOGC := append(slices.Clone(env), fmt.Sprintf("GOGC=%d", opts.burstGOGC))
+		b, err := burst(ctx, opts, withGOGC, logs, events)
+		if err != nil {
+			return fmt.Errorf("memory run with GOGC=%d: %w", opts.burstGOGC, err)
+		}
+		b.GOGC = opts.burstGOGC
+		res.BurstGOGC = &b
 	}
 	return writeJSON(opts.out, res)
 }

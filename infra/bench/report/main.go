@@ -24,6 +24,7 @@ import (
 // Files that run.sh writes into the results folder.
 const (
 	fileGoBench        = "gobench.txt"
+	fileGoBenchGOGC    = "gobench-gogc.txt"
 	fileProfileSuccess = "profile-success.txt"
 	fileProfileFailure = "profile-failure.txt"
 	fileProfileDup     = "profile-duplicate.txt"
@@ -38,6 +39,7 @@ type options struct {
 	results        string
 	bootstrap      string
 	bootstrapArm64 string
+	gogc           int
 	started        string
 	out            string
 }
@@ -47,6 +49,7 @@ func main() {
 	flag.StringVar(&opts.results, "results", "", "folder of the results run.sh collected (required)")
 	flag.StringVar(&opts.bootstrap, "bootstrap", "", "bootstrap built for this machine, as measured (required)")
 	flag.StringVar(&opts.bootstrapArm64, "bootstrap-arm64", "", "bootstrap cross-compiled for linux/arm64 (required)")
+	flag.IntVar(&opts.gogc, "gogc", 0, "GOGC of the garbage collector experiment (required)")
 	flag.StringVar(&opts.started, "started", "", "start time of the run, RFC 3339 (default now)")
 	flag.StringVar(&opts.out, "out", "BENCHMARKS.md", "file to write")
 	flag.Parse()
@@ -64,7 +67,11 @@ type inputs struct {
 	machine  machine
 	load     []loadSample
 
-	bench          []*benchStat
+	bench []*benchStat
+	// gogc is the GOGC of the garbage collector experiment, and benchGOGC
+	// the 1 KB handler cases measured with it.
+	gogc           int
+	benchGOGC      []*benchStat
 	profileSuccess map[string]time.Duration
 	profileFailure map[string]time.Duration
 	// profileDuplicate is the profile of the 1 KB duplicate case.
@@ -79,11 +86,11 @@ type inputs struct {
 }
 
 func run(opts options) error {
-	if opts.results == "" || opts.bootstrap == "" || opts.bootstrapArm64 == "" {
-		return errors.New("-results, -bootstrap and -bootstrap-arm64 are required")
+	if opts.results == "" || opts.bootstrap == "" || opts.bootstrapArm64 == "" || opts.gogc <= 0 {
+		return errors.New("-results, -bootstrap, -bootstrap-arm64 and a positive -gogc are required")
 	}
 	now := time.Now().UTC()
-	in := inputs{started: now, finished: now, machine: readMachine()}
+	in := inputs{started: now, finished: now, machine: readMachine(), gogc: opts.gogc}
 	if opts.started != "" {
 		t, err := time.Parse(time.RFC3339, opts.started)
 		if err != nil {
@@ -98,6 +105,9 @@ func run(opts options) error {
 		return err
 	}
 	if in.bench, err = readBench(path(fileGoBench)); err != nil {
+		return err
+	}
+	if in.benchGOGC, err = readBench(path(fileGoBenchGOGC)); err != nil {
 		return err
 	}
 	if in.profileSuccess, err = readProfile(path(fileProfileSuccess)); err != nil {
@@ -206,19 +216,24 @@ type loadResults struct {
 
 // coldStartResults is the JSON document of the coldstart command.
 type coldStartResults struct {
-	Runs          int       `json:"runs"`
-	FirstAnswerMs []float64 `json:"first_answer_ms"`
-	ListenMs      []float64 `json:"listen_ms"`
-	InitMs        []float64 `json:"init_ms"`
-	MedianFirstMs float64   `json:"median_first_answer_ms"`
-	MedianInitMs  float64   `json:"median_init_ms"`
-	Burst         struct {
-		Events    int            `json:"events"`
-		Mix       map[string]int `json:"mix"`
-		Invoke    summary        `json:"invoke"`
-		PeakRSSKB int64          `json:"peak_rss_kib"`
-		RSSKB     int64          `json:"rss_kib"`
-	} `json:"burst"`
+	Runs          int           `json:"runs"`
+	FirstAnswerMs []float64     `json:"first_answer_ms"`
+	ListenMs      []float64     `json:"listen_ms"`
+	InitMs        []float64     `json:"init_ms"`
+	MedianFirstMs float64       `json:"median_first_answer_ms"`
+	MedianInitMs  float64       `json:"median_init_ms"`
+	Burst         burstResults  `json:"burst"`
+	BurstGOGC     *burstResults `json:"burst_gogc"`
+}
+
+// burstResults describe one memory run of the coldstart command.
+type burstResults struct {
+	Events    int            `json:"events"`
+	Mix       map[string]int `json:"mix"`
+	Invoke    summary        `json:"invoke"`
+	GOGC      int            `json:"gogc"`
+	PeakRSSKB int64          `json:"peak_rss_kib"`
+	RSSKB     int64          `json:"rss_kib"`
 }
 
 // localResults is the JSON document of the localload command.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ var remedies = map[string]string{
 	"/shared/ingest.(*Handler).logOutcome": "One JSON log line per request, formatted by `log/slog`'s " +
 		"JSON handler, is part of the logging contract.",
 	"/shared/metrics.(*EMF).Record": "Every request writes its EMF metric documents to standard output.",
-	"runtime.gcBgMarkWorker": "Garbage collection grows with the bytes allocated per event (see the " +
+	gcWorker: "Garbage collection grows with the bytes allocated per event (see the " +
 		"table above), so every allocation removed from parsing, hashing and encoding also saves " +
 		"collector time.",
 }
@@ -101,11 +102,38 @@ func handlerMiss(p *page, in inputs, name, label string, cpu float64) {
 	p.line("**What would close it.**")
 	p.blank()
 	for _, part := range parts {
-		if remedy, ok := remedies[part.suffix]; ok {
-			p.line("- %s: %s", part.label, remedy)
+		remedy, ok := remedies[part.suffix]
+		if !ok {
+			continue
 		}
+		if part.suffix == gcWorker {
+			remedy += gogcRemedy(in, name)
+		}
+		p.line("- %s: %s", part.label, remedy)
 	}
 	p.blank()
+}
+
+// gcWorker is the profile name of the background garbage collector.
+const gcWorker = "runtime.gcBgMarkWorker"
+
+// gogcRemedy states what the garbage collector experiment measured for the
+// benchmark name, or returns "" when the experiment has no result for it.
+func gogcRemedy(in inputs, name string) string {
+	b := findBench(in.benchGOGC, name)
+	if b == nil {
+		return ""
+	}
+	cpu, ok := b.Median("cpu-ns/op")
+	if !ok {
+		return ""
+	}
+	text := fmt.Sprintf(" Setting GOGC=%d on the function measured %s of CPU per event for this case",
+		in.gogc, micro(cpu))
+	if burst := in.coldStart.BurstGOGC; burst != nil {
+		text += fmt.Sprintf(", with a peak RSS of %s", megabytes(float64(burst.PeakRSSKB*1024)))
+	}
+	return text + " ([GOGC](#gogc))."
 }
 
 func ratioMiss(p *page, in inputs, workers int, ratio float64) {
