@@ -507,6 +507,8 @@ func hostileCases(t testing.TB) []hostileCase {
 		{name: "same id, other content", before: []delivery{signed(good)}, send: signed(other),
 			want: conflicted(t, "evt_hostile_1", other)},
 		{name: "same id, keys reordered and spaced", before: []delivery{signed(good)}, send: signed(reordered),
+			want: conflicted(t, "evt_hostile_1", reordered)},
+		{name: "same id, only spaced", before: []delivery{signed(good)}, send: signed(spaced.Bytes()),
 			want: duplicate("evt_hostile_1")},
 		{name: "replay unsigned", before: []delivery{signed(good)}, send: unsigned(other), want: unauthorized},
 	}

@@ -49,8 +49,8 @@ type Envelope struct {
 	// SchemaIssues lists mismatches between data and the catalogue entry of
 	// Type, such as a missing field or a field of the wrong JSON type.
 	SchemaIssues []string
-	// ContentHash is the SHA-256 hex of the JSON.stringify form of the body
-	// with the members of every object sorted by key.
+	// ContentHash is the SHA-256 hex of the JavaScript JSON.stringify form
+	// of the body.
 	ContentHash string
 	// Root is the whole parsed body.
 	Root jsjson.Value
@@ -104,10 +104,10 @@ func Parse(body []byte) (*Envelope, error) {
 	env.readOptional()
 	env.SchemaIssues = capIssues(append(env.SchemaIssues, CheckData(eventType, data)...))
 
-	// The sorted form has the members of every object sorted by key, so
-	// neither whitespace nor member order changes the hash. It is rarely
-	// longer than the body.
-	sum := sha256.Sum256(jsjson.AppendSorted(make([]byte, 0, len(body)), root))
+	// The hash covers the JSON.stringify form, so whitespace and escapes
+	// never change it while member order, which JSON.stringify keeps, does.
+	// That form is rarely longer than the body.
+	sum := sha256.Sum256(jsjson.Append(make([]byte, 0, len(body)), root))
 	env.ContentHash = hex.EncodeToString(sum[:])
 	return env, nil
 }

@@ -13,6 +13,11 @@ func Stringify(v Value) []byte {
 	return appendValue(make([]byte, 0, 64), v)
 }
 
+// Append appends Stringify(v) to dst and returns the extended slice.
+func Append(dst []byte, v Value) []byte {
+	return appendValue(dst, v)
+}
+
 // Canonical returns Stringify(Parse(b)): the bytes JavaScript's
 // JSON.stringify(JSON.parse(text)) produces for the UTF-8 text b.
 func Canonical(b []byte) ([]byte, error) {

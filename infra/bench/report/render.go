@@ -334,7 +334,7 @@ var profileParts = []struct{ label, suffix string }{
 	{"signature check (HMAC-SHA256 of the body per secret)", "/shared/ingest.(*Handler).verify"},
 	{"envelope parse and validation", "/shared/envelope.Parse"},
 	{"  JSON parse (jsjson)", "/shared/jsjson.Parse"},
-	{"  sorted compact form for the content hash", "/shared/jsjson.StringifySorted"},
+	{"  JSON.stringify form for the content hash", "/shared/jsjson.Append"},
 	{"  catalogue check of data", "/shared/envelope.CheckData"},
 	{"alert build (PHI masking, subject, attributes, body)", "/shared/alert.Build"},
 	{"store write (validation, DynamoDB item encoding, copy)", "/shared/store/memstore.(*Store).Create"},
