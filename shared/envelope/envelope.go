@@ -68,7 +68,7 @@ func (e *Invalid) Error() string { return "unusable envelope" }
 // data object. Reasons and schema issues name fields and JSON types only,
 // never values from the body.
 func Parse(body []byte) (*Envelope, error) {
-	root, err := jsjson.Parse(body)
+	root, canonical, err := jsjson.ParseCanonical(body)
 	if err != nil {
 		return nil, &Invalid{Reasons: []string{"body is not valid JSON"}}
 	}
@@ -106,8 +106,14 @@ func Parse(body []byte) (*Envelope, error) {
 
 	// The hash covers the JSON.stringify form, so whitespace and escapes
 	// never change it while member order, which JSON.stringify keeps, does.
-	// That form is rarely longer than the body.
-	sum := sha256.Sum256(jsjson.Append(make([]byte, 0, len(body)), root))
+	// A body already in that form, as Node.js senders post it, is hashed as
+	// it is. Otherwise the form is built, and it is rarely longer than the
+	// body.
+	form := body
+	if !canonical {
+		form = jsjson.Append(make([]byte, 0, len(body)), root)
+	}
+	sum := sha256.Sum256(form)
 	env.ContentHash = hex.EncodeToString(sum[:])
 	return env, nil
 }

@@ -24,7 +24,8 @@ func addSeeds(f *testing.F) {
 
 // FuzzParse checks that Parse never panics, that it fails only with a
 // *SyntaxError, and that whatever it accepts stringifies to valid UTF-8
-// JSON that Parse accepts again.
+// JSON that Parse accepts again. A text that ParseCanonical reports
+// canonical must be exactly what Stringify writes.
 func FuzzParse(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, input []byte) {
@@ -45,6 +46,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := jsjson.Parse(out); err != nil {
 			t.Fatalf("Parse of Stringify output %q: %v", out, err)
+		}
+		if _, canonical, _ := jsjson.ParseCanonical(input); canonical && !bytes.Equal(out, input) {
+			t.Fatalf("ParseCanonical reported %q canonical, but Stringify gives %q", input, out)
 		}
 	})
 }

@@ -23,6 +23,7 @@ func (p *parser) setMember(o *openObject, key string, v Value) {
 	members := p.members[o.start:]
 	if i, ok := o.find(members, key); ok {
 		members[i].Value = v
+		p.altered = true
 		return
 	}
 	p.members = append(p.members, Member{Key: key, Value: v})
@@ -54,7 +55,11 @@ func (o *openObject) find(members []Member, key string) (int, bool) {
 // closeObject removes the open object's members from the scratch stack and
 // returns them in a new slice, in JavaScript's enumeration order.
 func (p *parser) closeObject(o *openObject) []Member {
-	members := enumerationOrder(p.members[o.start:])
+	parsed := p.members[o.start:]
+	members := enumerationOrder(parsed)
+	for i := 0; i < len(members) && !p.altered; i++ {
+		p.altered = members[i].Key != parsed[i].Key
+	}
 	clear(p.members[o.start:])
 	p.members = p.members[:o.start]
 	return members

@@ -33,19 +33,30 @@ func (e *SyntaxError) Error() string {
 // *SyntaxError for anything JSON.parse would reject, including a leading
 // byte order mark, and for nesting deeper than MaxDepth.
 func Parse(b []byte) (Value, error) {
+	v, _, err := ParseCanonical(b)
+	return v, err
+}
+
+// ParseCanonical parses b as Parse does, and also reports whether b is in
+// canonical form: byte for byte what Stringify returns for the parsed value.
+// A caller can then use b itself where it needs that form. It never reports
+// true for a text that differs from Stringify's output, but reports false
+// for some canonical texts, such as those with a \u escape.
+func ParseCanonical(b []byte) (Value, bool, error) {
 	sc := scratchPool.Get().(*scratch)
-	p := parser{s: decodeUTF8(b), items: sc.items, members: sc.members}
+	s, replaced := decodeUTF8(b)
+	p := parser{s: s, items: sc.items, members: sc.members, altered: replaced}
 	defer p.release(sc)
 	p.skipSpace()
 	v, err := p.value()
 	if err != nil {
-		return Value{}, err
+		return Value{}, false, err
 	}
 	p.skipSpace()
 	if p.pos < len(p.s) {
-		return Value{}, p.fail("unexpected data after the top-level value")
+		return Value{}, false, p.fail("unexpected data after the top-level value")
 	}
-	return v, nil
+	return v, !p.altered, nil
 }
 
 // parser is a recursive-descent parser over well-formed UTF-8 text.
@@ -59,6 +70,12 @@ type parser struct {
 	// into a slice of its exact size.
 	items   []Value
 	members []Member
+
+	// altered is set once the text is known to differ from what Stringify
+	// writes for the value: whitespace, an escape Stringify would not write,
+	// a number in another spelling, a repeated key, members that JavaScript
+	// enumerates in another order, or invalid UTF-8.
+	altered bool
 }
 
 // scratch holds a parser's scratch stacks between parses.
@@ -108,6 +125,7 @@ func (p *parser) skipSpace() {
 		switch p.s[p.pos] {
 		case ' ', '\t', '\n', '\r':
 			p.pos++
+			p.altered = true
 		default:
 			return
 		}
@@ -296,7 +314,24 @@ func (p *parser) numberValue(lit string) (Value, error) {
 	if err != nil && !isRangeError(err) {
 		return Value{}, p.fail("invalid number")
 	}
+	if !p.altered && !isCanonicalNumber(lit, f) {
+		p.altered = true
+	}
 	return Value{Kind: Number, Num: f, Literal: lit}, nil
+}
+
+// isCanonicalNumber reports whether lit is how Stringify writes f. An
+// integer of at most 15 digits without a sign of zero is written as it is,
+// since every such integer is exact in a double; other literals are
+// compared with Stringify's text.
+func isCanonicalNumber(lit string, f float64) bool {
+	digits := strings.TrimPrefix(lit, "-")
+	if len(digits) <= 15 && digits != "" && (digits[0] != '0' || lit == "0") &&
+		strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return true
+	}
+	var buf [32]byte
+	return string(appendNumber(buf[:0], f)) == lit
 }
 
 func isRangeError(err error) bool {

@@ -64,12 +64,20 @@ func (p *parser) escape(buf []byte) ([]byte, error) {
 	}
 	c := p.s[p.pos+1]
 	if c == 'u' {
+		// Stringify writes \u escapes only for some control characters and
+		// lone surrogates, so every \u escape counts as a change. That can
+		// miss a canonical text but never claims a text that is not.
+		p.altered = true
 		return p.unicodeEscape(buf)
 	}
 	b, ok := simpleEscapes[c]
 	if !ok {
 		p.pos++
 		return nil, p.fail("invalid escape in string")
+	}
+	// Stringify writes every simple escape back as it is, except \/.
+	if c == '/' {
+		p.altered = true
 	}
 	p.pos += 2
 	return append(buf, b), nil

@@ -9,10 +9,11 @@ const replacement = "\uFFFD"
 // ill-formed UTF-8 sequence is replaced by U+FFFD. This is the WHATWG
 // Encoding Standard's UTF-8 decoder, which Node.js uses for
 // Buffer.toString("utf8"): the truncated sequence E2 82 becomes one U+FFFD,
-// while an encoded surrogate such as ED A0 80 becomes three.
-func decodeUTF8(b []byte) string {
+// while an encoded surrogate such as ED A0 80 becomes three. replaced
+// reports whether b had an ill-formed sequence.
+func decodeUTF8(b []byte) (s string, replaced bool) {
 	if utf8.Valid(b) {
-		return string(b)
+		return string(b), false
 	}
 	out := make([]byte, 0, len(b)+8)
 	for i := 0; i < len(b); {
@@ -30,7 +31,7 @@ func decodeUTF8(b []byte) string {
 		out = append(out, replacement...)
 		i += invalidPrefixLen(b[i:])
 	}
-	return string(out)
+	return string(out), true
 }
 
 // invalidPrefixLen returns the length of the maximal subpart at the start of
