@@ -15,11 +15,11 @@ var remedies = map[string]string{
 		"runs once per configured secret until one matches, so a secret retired after a rotation should " +
 		"leave the configuration promptly.",
 	"/shared/envelope.Parse": "`jsjson.Parse` builds a full tree of `jsjson.Value` structs (104 bytes each) " +
-		"and copies every object's members into a new slice, and the content hash then walks the tree again " +
-		"to write its sorted form. A parser that keeps strings as offsets into the body, builds only the " +
-		"members the envelope and the catalogue read, and feeds the sorted form to SHA-256 in the same " +
-		"pass would remove most of that allocation and copying. The signature check depends on jsjson's " +
-		"`JSON.parse` semantics, so such a parser needs the same fuzz tests and Node.js cross-checks.",
+		"and copies every object's members into a new slice, although the handler reads only the envelope " +
+		"members and the fields the catalogue checks. A parser that keeps strings as offsets into the body " +
+		"and builds only those members would remove most of that allocation and copying. The signature " +
+		"check and the content hash depend on jsjson's `JSON.parse` and `JSON.stringify` semantics, so " +
+		"such a parser needs the same fuzz tests and Node.js cross-checks.",
 	"/shared/alert.Build": "Masking runs Go regular expressions over every free-text field for dates, phone " +
 		"numbers, e-mail addresses, MRN labels and names near cues such as \"patient\" or \"DOB\". None of " +
 		"these patterns starts with a fixed string, so the regexp engine tries a match at every byte of " +
@@ -209,7 +209,7 @@ func rssMiss(p *page, in inputs) {
 	p.blank()
 	p.line("### Peak RSS")
 	p.blank()
-	p.line("**Why.** The burst includes 100 KB events, whose parse tree, sorted hash form")
+	p.line("**Why.** The burst includes 100 KB events, whose parse tree, content hash form")
 	p.line("and DynamoDB item are held at once while the event is handled, and the Go")
 	p.line("runtime keeps freed heap for a while before returning it.")
 	p.blank()
