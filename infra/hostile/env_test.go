@@ -144,9 +144,12 @@ func newEnvironment(t *testing.T, tr transport) *environment {
 		Secrets:    secrets.Static{currentSecret, previousSecret},
 		Alerts:     alert.Options{},
 		AlertLease: 30 * time.Second,
-		Logger:     logger,
-		Metrics:    metrics.Discard{},
-		Now:        time.Now,
+		// Deadlines are tested in infra/faults; here a loaded machine must
+		// not turn a 50,000-key body into a 503.
+		AnswerBudget: func(string) time.Duration { return time.Minute },
+		Logger:       logger,
+		Metrics:      metrics.Discard{},
+		Now:          time.Now,
 	}
 	e.lambda = apigw.Handler(e.handler)
 	if !tr.apigw {

@@ -73,9 +73,13 @@ type Handler struct {
 	AlertLease time.Duration
 	// Retention is how long records are kept; zero keeps them forever.
 	Retention time.Duration
-	Logger    *slog.Logger
-	Metrics   metrics.Recorder
-	Now       func() time.Time
+	// AnswerBudget returns the answer budget for a webhook-attempt header
+	// value; nil means Budget. Tests that do not exercise deadlines lengthen
+	// it, so that a loaded machine cannot turn their answers into 503s.
+	AnswerBudget func(attempt string) time.Duration
+	Logger       *slog.Logger
+	Metrics      metrics.Recorder
+	Now          func() time.Time
 }
 
 // answer is the JSON body of every response.
@@ -130,7 +134,11 @@ func (h *Handler) deadline(req *Request) time.Time {
 	if start.IsZero() || start.After(now) {
 		start = now
 	}
-	return start.Add(Budget(req.Header.Get("webhook-attempt")) - answerMargin)
+	budget := Budget
+	if h.AnswerBudget != nil {
+		budget = h.AnswerBudget
+	}
+	return start.Add(budget(req.Header.Get("webhook-attempt")) - answerMargin)
 }
 
 // storeContext bounds a store write by the answer deadline, but never to less

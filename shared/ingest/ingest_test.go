@@ -502,3 +502,18 @@ func TestHandleRetentionWithoutCreatedNeverExpires(t *testing.T) {
 		}
 	}
 }
+
+func TestHandleAnswerBudgetOverride(t *testing.T) {
+	f := newFixture(t)
+	slow := &slowStore{Store: f.store}
+	f.h.Store = slow
+	f.h.AnswerBudget = func(string) time.Duration { return 700 * time.Millisecond }
+	req := signed(failureEvent)
+	resp := f.h.Handle(context.Background(), req)
+	if resp.StatusCode != 503 {
+		t.Fatalf("answer %d, want 503", resp.StatusCode)
+	}
+	if want := req.Received.Add(700 * time.Millisecond); slow.deadline.After(want) {
+		t.Errorf("store deadline %v, want by %v", slow.deadline, want)
+	}
+}
