@@ -92,7 +92,7 @@ go test -c -o "$bin/ingest.test" ./shared/ingest
 for case in success:new-success failure:new-failure duplicate:duplicate; do
 	name=${case%%:*}
 	timeout 120 "$bin/ingest.test" -test.run '^$' -test.bench "^BenchmarkHandle/1KB/${case#*:}\$" \
-		-test.benchtime 2s -test.cpuprofile "$results/profile-$name.pprof" >/dev/null
+		-test.benchtime 5s -test.cpuprofile "$results/profile-$name.pprof" >/dev/null
 	go tool pprof -top -cum -nodecount 400 "$bin/ingest.test" "$results/profile-$name.pprof" \
 		>"$results/profile-$name.txt" 2>/dev/null
 done

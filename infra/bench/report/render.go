@@ -333,7 +333,7 @@ func gogcSection(p *page, in inputs) {
 var profileParts = []struct{ label, suffix string }{
 	{"signature check (HMAC-SHA256 of the body per secret)", "/shared/ingest.(*Handler).verify"},
 	{"envelope parse and validation", "/shared/envelope.Parse"},
-	{"  JSON parse (jsjson)", "/shared/jsjson.Parse"},
+	{"  JSON parse (jsjson)", "/shared/jsjson.ParseCanonical"},
 	{"  JSON.stringify form for the content hash", "/shared/jsjson.Append"},
 	{"  catalogue check of data", "/shared/envelope.CheckData"},
 	{"alert build (PHI masking, subject, attributes, body)", "/shared/alert.Build"},

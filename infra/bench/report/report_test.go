@@ -93,6 +93,7 @@ Showing nodes accounting for 3.07s, 58.81% of 5.22s total
       flat  flat%   sum%        cum   cum%
          0     0%     0%      3.43s 65.71%  github.com/clinicops/cobalt-receiver/shared/ingest.(*Handler).Handle
      0.01s  0.19%  0.19%      1.60s 30.65%  github.com/clinicops/cobalt-receiver/shared/envelope.Parse
+         0     0%  0.19%      1.10s 21.07%  github.com/clinicops/cobalt-receiver/shared/jsjson.ParseCanonical
          0     0%  0.19%      300ms  5.75%  github.com/clinicops/cobalt-receiver/shared/jsjson.StringifySorted (inline)
      0.25s  4.79%  4.98%      0.32s  6.13%  runtime.tryDeferToSpanScan
          0     0%  4.98%      0.40s  7.66%  runtime.gcBgMarkWorker
@@ -109,6 +110,7 @@ func TestParseProfileTop(t *testing.T) {
 	}{
 		{"/shared/ingest.(*Handler).Handle", 3430 * time.Millisecond},
 		{"/shared/envelope.Parse", 1600 * time.Millisecond},
+		{"/shared/jsjson.ParseCanonical", 1100 * time.Millisecond},
 		{"/shared/jsjson.StringifySorted", 300 * time.Millisecond},
 		{"runtime.tryDeferToSpanScan", 320 * time.Millisecond},
 	}
