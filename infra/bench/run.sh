@@ -8,6 +8,7 @@
 #      benchmark commands
 #   3. Go benchmarks of the handler and its parts, -count 5, the 1 KB handler
 #      cases again with GOGC=200, and CPU profiles of the 1 KB handler cases
+#      and of the Lambda entry point
 #   4. infra/bench/load: the handler against a bare conditional PutItem loop
 #      on DynamoDB Local
 #   5. infra/bench/coldstart: cold start and peak RSS under aws-lambda-rie,
@@ -96,6 +97,11 @@ for case in success:new-success failure:new-failure duplicate:duplicate; do
 	go tool pprof -top -cum -nodecount 400 "$bin/ingest.test" "$results/profile-$name.pprof" \
 		>"$results/profile-$name.txt" 2>/dev/null
 done
+go test -c -o "$bin/apigw.test" ./shared/apigw
+timeout 120 "$bin/apigw.test" -test.run '^$' -test.bench '^BenchmarkHandler$' \
+	-test.benchtime 5s -test.cpuprofile "$results/profile-entry.pprof" >/dev/null
+go tool pprof -top -cum -nodecount 400 "$bin/apigw.test" "$results/profile-entry.pprof" \
+	>"$results/profile-entry.txt" 2>/dev/null
 
 phase dynamodb-load
 timeout 300 "$bin/load" -out "$results/load.json"

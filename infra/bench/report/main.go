@@ -28,6 +28,7 @@ const (
 	fileProfileSuccess = "profile-success.txt"
 	fileProfileFailure = "profile-failure.txt"
 	fileProfileDup     = "profile-duplicate.txt"
+	fileProfileEntry   = "profile-entry.txt"
 	fileLoad           = "load.json"
 	fileColdStart      = "coldstart.json"
 	fileLocal          = "local.json"
@@ -76,6 +77,9 @@ type inputs struct {
 	profileFailure map[string]time.Duration
 	// profileDuplicate is the profile of the 1 KB duplicate case.
 	profileDuplicate map[string]time.Duration
+	// profileEntry is the profile of the Lambda entry point,
+	// BenchmarkHandler of shared/apigw.
+	profileEntry map[string]time.Duration
 
 	dynamo    loadResults
 	coldStart coldStartResults
@@ -117,6 +121,9 @@ func run(opts options) error {
 		return err
 	}
 	if in.profileDuplicate, err = readProfile(path(fileProfileDup)); err != nil {
+		return err
+	}
+	if in.profileEntry, err = readProfile(path(fileProfileEntry)); err != nil {
 		return err
 	}
 	for name, target := range map[string]any{fileLoad: &in.dynamo, fileColdStart: &in.coldStart, fileLocal: &in.local} {

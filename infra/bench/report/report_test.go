@@ -125,6 +125,12 @@ func TestParseProfileTop(t *testing.T) {
 	}
 }
 
+const entryProfileOutput = `      flat  flat%   sum%        cum   cum%
+     0.02s  0.34%  0.34%      4.00s 82.29%  github.com/clinicops/cobalt-receiver/shared/apigw_test.BenchmarkHandler.Handler.func1
+         0     0%  0.34%      2.00s 39.80%  encoding/json.Unmarshal
+         0     0%  0.34%      1.00s 34.91%  github.com/clinicops/cobalt-receiver/shared/ingest.(*Handler).Handle
+`
+
 // testInputs returns inputs in which every target is met.
 func testInputs(t *testing.T) inputs {
 	t.Helper()
@@ -145,13 +151,18 @@ func testInputs(t *testing.T) inputs {
 	if err != nil {
 		t.Fatal(err)
 	}
+	entry, err := parseProfileTop(strings.NewReader(entryProfileOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
 	in := inputs{
 		started:  time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC),
 		finished: time.Date(2026, 12, 4, 16, 4, 30, 0, time.UTC),
 		machine:  machine{CPU: "Test CPU", Cores: 2, Go: "go1.26.8"},
 		load:     []loadSample{{Phase: "go-benchmarks", One: 1.5, Five: 1.2, Fifteen: 1.0}},
 		bench:    stats, profileSuccess: profile, profileFailure: profile, profileDuplicate: profile,
-		gogc: 200, benchGOGC: gogc,
+		profileEntry: entry,
+		gogc:         200, benchGOGC: gogc,
 		bootstrapBytes: 12_000_000, bootstrapArm64Bytes: 11_000_000, nativeArch: "amd64",
 	}
 	in.dynamo.Bytes = 1073
@@ -190,6 +201,8 @@ func TestRenderAllMet(t *testing.T) {
 		"took 4.5 minutes",
 		"| 1 KB, new success event | 21.0 µs | 18.0 µs |",
 		"25.6 MB with GOGC=100,\n30.7 MB with GOGC=200.",
+		"| decoding the API Gateway event (encoding/json) | 50 % |",
+		"| the handler (`Handle`) | 25 % |",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
