@@ -544,7 +544,7 @@ func reproduceSection(p *page, in inputs) {
 	p.line("```sh")
 	p.line("go test -run '^$' -bench . -benchmem ./shared/ingest ./shared/apigw")
 	p.line("go run ./infra/bench/load -workers 1,8")
-	p.line("go build -tags lambda.norpc -trimpath -ldflags '-s -w' -o /tmp/bootstrap ./functions/ingest")
+	p.line("CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags '-s -w' -o /tmp/bootstrap ./functions/ingest")
 	p.line("go run ./infra/bench/coldstart -bootstrap /tmp/bootstrap")
 	p.line("go build -o /tmp/ingest ./functions/ingest && go run ./infra/bench/localload -bin /tmp/ingest")
 	p.line("```")
