@@ -9,7 +9,9 @@ package envelope
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -63,6 +65,17 @@ type Invalid struct {
 
 func (e *Invalid) Error() string { return "unusable envelope" }
 
+// invalidJSONReason names why body did not parse. Valid JSON nested deeper
+// than jsjson.MaxDepth is told apart from a syntax error, since JavaScript's
+// JSON.parse accepts it.
+func invalidJSONReason(err error) string {
+	var syntax *jsjson.SyntaxError
+	if errors.As(err, &syntax) && strings.HasPrefix(syntax.Msg, "nesting deeper than") {
+		return fmt.Sprintf("body nests arrays or objects deeper than %d levels", jsjson.MaxDepth)
+	}
+	return "body is not valid JSON"
+}
+
 // Parse parses body into an Envelope. It returns *Invalid, with every reason
 // found, when body is not JSON, not an object, or lacks a usable id, type or
 // data object. Reasons and schema issues name fields and JSON types only,
@@ -70,7 +83,7 @@ func (e *Invalid) Error() string { return "unusable envelope" }
 func Parse(body []byte) (*Envelope, error) {
 	root, canonical, err := jsjson.ParseCanonical(body)
 	if err != nil {
-		return nil, &Invalid{Reasons: []string{"body is not valid JSON"}}
+		return nil, &Invalid{Reasons: []string{invalidJSONReason(err)}}
 	}
 	if root.Kind != jsjson.Object {
 		return nil, &Invalid{Reasons: []string{"body is not a JSON object"}}

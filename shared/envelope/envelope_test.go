@@ -176,6 +176,8 @@ func TestParseInvalid(t *testing.T) {
 		{name: "truncated object", body: `{"id":"a"`, want: []string{"body is not valid JSON"}},
 		{name: "trailing comma", body: `{"id":"a",}`, want: []string{"body is not valid JSON"}},
 		{name: "two values", body: `{} {}`, want: []string{"body is not valid JSON"}},
+		{name: "nested too deep", body: strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+			want: []string{"body nests arrays or objects deeper than 10000 levels"}},
 		{name: "plain text", body: `MRN-TEST-0001 failed`, want: []string{"body is not valid JSON"}},
 		{name: "array", body: `[{"id":"a"}]`, want: []string{"body is not a JSON object"}},
 		{name: "string", body: `"event"`, want: []string{"body is not a JSON object"}},
