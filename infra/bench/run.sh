@@ -20,7 +20,8 @@
 # a time limit, and the whole run takes about five minutes on 2 cores.
 #
 # Settings (environment):
-#   COBALT_STACK_DIR       stack folder (default .stack/bench.PID)
+#   COBALT_STACK_DIR       stack folder (default .stack/bench.PID, removed
+#                          after a successful run)
 #   COBALT_BENCH_RESULTS   folder for raw results and logs (default a new
 #                          temporary folder, kept after the run)
 #   COBALT_BENCH_OUT       page to write (default BENCHMARKS.md)
@@ -30,7 +31,12 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo_root"
 
-export COBALT_STACK_DIR=${COBALT_STACK_DIR:-$repo_root/.stack/bench.$$}
+if [[ -z ${COBALT_STACK_DIR:-} ]]; then
+	export COBALT_STACK_DIR=$repo_root/.stack/bench.$$
+	remove_stack_dir=1
+else
+	remove_stack_dir=0
+fi
 results=${COBALT_BENCH_RESULTS:-$(mktemp -d "${TMPDIR:-/tmp}/cobalt-bench.XXXXXX")}
 out=${COBALT_BENCH_OUT:-$repo_root/BENCHMARKS.md}
 count=${COBALT_BENCH_COUNT:-5}
@@ -55,6 +61,7 @@ on_exit() {
 	trap - EXIT
 	infra/stack/down.sh || status=1
 	if ((status == 0)); then
+		((remove_stack_dir == 0)) || rm -rf "$COBALT_STACK_DIR"
 		log "wrote $out; raw results in $results"
 	else
 		log "failed; raw results and logs in $results, stand-in logs in $COBALT_STACK_DIR/logs"
