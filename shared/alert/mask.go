@@ -21,7 +21,10 @@ var (
 	// groupings, and international numbers written with a leading '+'.
 	phonePattern = regexp.MustCompile(`(?:\+?1[\s.\-]?)?(?:\(\d{3}\)|\d{3})[\s.\-]?\d{3}[\s.\-]?\d{4}|\+\d{1,3}[\s.\-]?\d(?:[\s.\-]?\d){6,13}`)
 	// Dates written year first, month or day first, or with a month name.
-	datePattern = regexp.MustCompile(`(?i)\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}|\d{1,2}[\-/.]\d{1,2}[\-/.]\d{2,4}|` +
+	// The numeric forms and the month-name forms are two patterns so that
+	// each runs only on text that has what it needs (see findDates).
+	numericDatePattern = regexp.MustCompile(`\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}|\d{1,2}[\-/.]\d{1,2}[\-/.]\d{2,4}`)
+	monthDatePattern   = regexp.MustCompile(`(?i)` +
 		`(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s{1,3}\d{1,2}(?:st|nd|rd|th)?,?\s{1,3}\d{4}|` +
 		`\d{1,2}(?:st|nd|rd|th)?\s{1,3}(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?\s{1,3}\d{4}`)
 	// A time right after a date makes it a timestamp, not a birth date.
@@ -145,8 +148,11 @@ func (m *masker) find(s string) []span {
 	if strings.IndexByte(s, '@') >= 0 {
 		spans = findPattern(s, emailPattern, spans, 0)
 	}
-	if strings.ContainsAny(s, "0123456789") {
-		spans = findPattern(s, phonePattern, spans, 0)
+	if digits := countDigits(s); digits > 0 {
+		// Every phone number the pattern matches has at least 8 digits.
+		if digits >= 8 {
+			spans = findPattern(s, phonePattern, spans, 0)
+		}
 		spans = findDates(s, spans)
 		lower := strings.ToLower(s)
 		if strings.Contains(lower, "mrn") || strings.Contains(lower, "record") {
@@ -221,14 +227,61 @@ func findPattern(s string, re *regexp.Regexp, spans []span, group int) []span {
 }
 
 // findDates appends the dates in s that are not followed by a time of day.
+// Numeric dates need a digit, a separator and a digit in a row, and the other
+// forms need a month name, so each pattern runs only where that is present.
 func findDates(s string, spans []span) []span {
-	for _, loc := range datePattern.FindAllStringIndex(s, -1) {
+	var locs [][]int
+	if hasDigitSeparatorDigit(s) {
+		locs = numericDatePattern.FindAllStringIndex(s, -1)
+	}
+	if hasMonthName(s) {
+		locs = append(locs, monthDatePattern.FindAllStringIndex(s, -1)...)
+	}
+	for _, loc := range locs {
 		if !outsideDigits(s, loc[0], loc[1]) || timeAfterDate.MatchString(s[loc[1]:]) {
 			continue
 		}
 		spans = append(spans, span{loc[0], loc[1]})
 	}
 	return spans
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// hasDigitSeparatorDigit reports whether s has a digit, one of - / . and a
+// digit in a row, which every numeric date has.
+func hasDigitSeparatorDigit(s string) bool {
+	for i := 1; i+1 < len(s); i++ {
+		if (s[i] == '-' || s[i] == '/' || s[i] == '.') && isDigit(s[i-1]) && isDigit(s[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// monthPrefixes are the three letters every month-name date starts with.
+var monthPrefixes = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// hasMonthName reports whether s contains a month's three-letter prefix in
+// any case.
+func hasMonthName(s string) bool {
+	for _, prefix := range monthPrefixes {
+		if containsFold(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// countDigits returns how many ASCII digits s has.
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 // outsideDigits reports whether s[start:end] is neither preceded nor
