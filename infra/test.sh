@@ -4,7 +4,7 @@
 #   1. infra/stack/up.sh installs (first run only) and starts DynamoDB Local,
 #      moto_server and toxiproxy on 127.0.0.1
 #   2. go vet ./...
-#   3. go test -count=1 -timeout 8m [ARGS] on every package but infra/logscan,
+#   3. go test -p 1 -count=1 -timeout 8m [ARGS] on every package but infra/logscan,
 #      with COBALT_TEST_REQUIRE_STANDINS=1, so a test that cannot reach its
 #      stand-in fails instead of skipping, and with COBALT_TEST_LOG_DIR set to
 #      a fresh $COBALT_STACK_DIR/test-logs, where tests write the log output of
@@ -200,7 +200,9 @@ run_tests() {
 	local -a packages
 	skip=$(go list "$logscan_package")
 	mapfile -t packages < <(go list -e ./... | grep -vx "$skip")
-	go test -count=1 -timeout 8m "$@" "${packages[@]}"
+	# One package at a time: the fault, RIE and hostile packages each load
+	# both cores, and run side by side they push answers past their budgets.
+	go test -p 1 -count=1 -timeout 8m "$@" "${packages[@]}"
 }
 
 # run_logscan [ARGS] scans the test log folder. With extra go test arguments
