@@ -119,13 +119,9 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Record, error) {
 	return nil, fmt.Errorf("get %q: %w", id, store.ErrNotFound)
 }
 
-// errUnchanged makes modifyAlert keep the record as it is and return no
-// error.
-var errUnchanged = errors.New("unchanged")
-
 // modifyAlert calls change on a copy of the live event id under the write
 // lock and stores the copy unless change returns an error. It returns the
-// changed record, nil with no error when change returned errUnchanged, and
+// changed record, nil with no error when change returned ddbitem.ErrUnchanged, and
 // an error wrapping store.ErrNotFound when there is no live event.
 func (s *Store) modifyAlert(ctx context.Context, id string, change func(*store.Record) error) (*store.Record, error) {
 	if err := ddbitem.CheckID(id); err != nil {
@@ -144,7 +140,7 @@ func (s *Store) modifyAlert(ctx context.Context, id string, change func(*store.R
 	}
 	rec := clone(old)
 	if err := change(rec); err != nil {
-		if errors.Is(err, errUnchanged) {
+		if errors.Is(err, ddbitem.ErrUnchanged) {
 			return nil, nil
 		}
 		return nil, err
@@ -155,16 +151,7 @@ func (s *Store) modifyAlert(ctx context.Context, id string, change func(*store.R
 
 // MarkPublished implements store.Store.MarkPublished.
 func (s *Store) MarkPublished(ctx context.Context, id, messageID string, at time.Time) error {
-	_, err := s.modifyAlert(ctx, id, func(rec *store.Record) error {
-		if rec.Alert != store.AlertPending {
-			return errUnchanged
-		}
-		rec.Alert = store.AlertPublished
-		rec.AlertPublishedAt = ddbitem.Millis(at)
-		rec.AlertMessageID = messageID
-		return nil
-	})
-	if err != nil {
+	if _, err := s.modifyAlert(ctx, id, ddbitem.MarkPublished(messageID, at)); err != nil {
 		return fmt.Errorf("mark alert of %q published: %w", id, err)
 	}
 	return nil
@@ -172,14 +159,7 @@ func (s *Store) MarkPublished(ctx context.Context, id, messageID string, at time
 
 // ClaimAlert implements store.Store.ClaimAlert.
 func (s *Store) ClaimAlert(ctx context.Context, id string, now time.Time, lease time.Duration) (*store.Record, error) {
-	rec, err := s.modifyAlert(ctx, id, func(rec *store.Record) error {
-		if rec.Alert != store.AlertPending || rec.AlertDue.UnixMilli() > now.UnixMilli() {
-			return store.ErrNotClaimed
-		}
-		rec.AlertDue = ddbitem.Millis(now.Add(lease))
-		rec.AlertAttempts++
-		return nil
-	})
+	rec, err := s.modifyAlert(ctx, id, ddbitem.Claim(now, lease))
 	if err != nil {
 		return nil, fmt.Errorf("claim alert of %q: %w", id, err)
 	}
@@ -189,17 +169,7 @@ func (s *Store) ClaimAlert(ctx context.Context, id string, now time.Time, lease 
 // RecordAlertError implements store.Store.RecordAlertError. An empty message
 // clears the last error.
 func (s *Store) RecordAlertError(ctx context.Context, id, message string, retryAt time.Time) error {
-	_, err := s.modifyAlert(ctx, id, func(rec *store.Record) error {
-		if rec.Alert != store.AlertPending {
-			return errUnchanged
-		}
-		rec.AlertLastError = ddbitem.TruncateError(message)
-		if !retryAt.IsZero() {
-			rec.AlertDue = ddbitem.Millis(retryAt)
-		}
-		return nil
-	})
-	if err != nil {
+	if _, err := s.modifyAlert(ctx, id, ddbitem.RecordError(message, retryAt)); err != nil {
 		return fmt.Errorf("record alert error of %q: %w", id, err)
 	}
 	return nil
@@ -208,17 +178,7 @@ func (s *Store) RecordAlertError(ctx context.Context, id, message string, retryA
 // FailAlert implements store.Store.FailAlert. An empty message keeps the
 // last error recorded.
 func (s *Store) FailAlert(ctx context.Context, id, message string) error {
-	_, err := s.modifyAlert(ctx, id, func(rec *store.Record) error {
-		if rec.Alert != store.AlertPending {
-			return errUnchanged
-		}
-		rec.Alert = store.AlertFailed
-		if message != "" {
-			rec.AlertLastError = ddbitem.TruncateError(message)
-		}
-		return nil
-	})
-	if err != nil {
+	if _, err := s.modifyAlert(ctx, id, ddbitem.Fail(message)); err != nil {
 		return fmt.Errorf("fail alert of %q: %w", id, err)
 	}
 	return nil
@@ -226,22 +186,7 @@ func (s *Store) FailAlert(ctx context.Context, id, message string) error {
 
 // RequeueAlert implements store.Store.RequeueAlert.
 func (s *Store) RequeueAlert(ctx context.Context, id string, now time.Time) error {
-	_, err := s.modifyAlert(ctx, id, func(rec *store.Record) error {
-		switch rec.Alert {
-		case store.AlertPublished, store.AlertFailed:
-		case store.AlertNone:
-			return store.ErrNoAlert
-		default:
-			return errUnchanged
-		}
-		rec.Alert = store.AlertPending
-		rec.AlertDue = ddbitem.Millis(now)
-		rec.AlertAttempts = 0
-		rec.AlertMessageID = ""
-		rec.AlertPublishedAt = time.Time{}
-		return nil
-	})
-	if err != nil {
+	if _, err := s.modifyAlert(ctx, id, ddbitem.Requeue(now)); err != nil {
 		return fmt.Errorf("requeue alert of %q: %w", id, err)
 	}
 	return nil
