@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -29,42 +28,9 @@ import (
 
 const testSecret = "whsec_e2e_test_secret"
 
-var binaries struct {
-	once     sync.Once
-	dir      string
-	receiver string
-	sender   string
-	err      error
-}
-
-// buildBinaries builds the receiver and the sender tool once per test run.
-func buildBinaries(t *testing.T) {
-	t.Helper()
-	binaries.once.Do(func() {
-		binaries.dir, binaries.err = os.MkdirTemp("", "cobalt-e2e-bin")
-		if binaries.err != nil {
-			return
-		}
-		binaries.receiver = filepath.Join(binaries.dir, "ingest")
-		binaries.sender = filepath.Join(binaries.dir, "send")
-		for target, pkg := range map[string]string{binaries.receiver: ".", binaries.sender: "../../events/send"} {
-			out, err := exec.Command("go", "build", "-o", target, pkg).CombinedOutput()
-			if err != nil {
-				binaries.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-				return
-			}
-		}
-	})
-	if binaries.err != nil {
-		t.Fatal(binaries.err)
-	}
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binaries.dir != "" {
-		os.RemoveAll(binaries.dir)
-	}
+	testenv.RemoveBinaries()
 	os.Exit(code)
 }
 
@@ -99,10 +65,10 @@ func freeAddr(t *testing.T) string {
 // port with its own data directory, and waits for its listening line.
 func startReceiver(t *testing.T, extraEnv ...string) *receiver {
 	t.Helper()
-	buildBinaries(t)
+	binary := testenv.Binary(t, ".")
 	addr := freeAddr(t)
 	r := &receiver{url: "http://" + addr, dataDir: t.TempDir(), logFile: testenv.LogWriter(t, "receiver")}
-	cmd := exec.Command(binaries.receiver)
+	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "DATA_DIR="+r.dataDir,
 		"COBALT_WEBHOOK_SECRETS=whsec_other_secret,"+testSecret)
 	cmd.Env = append(cmd.Env, extraEnv...)
@@ -462,7 +428,7 @@ func TestLocalContract(t *testing.T) {
 func TestLocalSenderTool(t *testing.T) {
 	r := startReceiver(t)
 	for _, want := range []string{"stored", "duplicate"} {
-		cmd := exec.Command(binaries.sender, "-url", r.url+"/webhooks/cobalt", "-secret", testSecret, "-all")
+		cmd := exec.Command(testenv.Binary(t, "../../events/send"), "-url", r.url+"/webhooks/cobalt", "-secret", testSecret, "-all")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("sender: %v\n%s", err, out)

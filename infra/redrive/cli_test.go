@@ -3,51 +3,17 @@ package main_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/clinicops/cobalt-receiver/infra/testenv"
 )
-
-var binaries struct {
-	once     sync.Once
-	dir      string
-	redrive  string
-	receiver string
-	err      error
-}
-
-// buildBinaries builds the redrive command and the receiver once per run.
-func buildBinaries(t *testing.T) {
-	t.Helper()
-	binaries.once.Do(func() {
-		binaries.dir, binaries.err = os.MkdirTemp("", "cobalt-redrive-bin")
-		if binaries.err != nil {
-			return
-		}
-		binaries.redrive = filepath.Join(binaries.dir, "redrive")
-		binaries.receiver = filepath.Join(binaries.dir, "ingest")
-		for target, pkg := range map[string]string{binaries.redrive: ".", binaries.receiver: "../../functions/ingest"} {
-			out, err := exec.Command("go", "build", "-o", target, pkg).CombinedOutput()
-			if err != nil {
-				binaries.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-				return
-			}
-		}
-	})
-	if binaries.err != nil {
-		t.Fatal(binaries.err)
-	}
-}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binaries.dir != "" {
-		os.RemoveAll(binaries.dir)
-	}
+	testenv.RemoveBinaries()
 	os.Exit(code)
 }
 
@@ -62,8 +28,7 @@ type runResult struct {
 // added to this process's, and returns its exit status and output.
 func runRedrive(t *testing.T, env []string, args ...string) runResult {
 	t.Helper()
-	buildBinaries(t)
-	cmd := exec.Command(binaries.redrive, args...)
+	cmd := exec.Command(testenv.Binary(t, "."), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -37,7 +37,7 @@ type receiver struct {
 // Its output goes to testenv.LogWriter.
 func startReceiver(t *testing.T) *receiver {
 	t.Helper()
-	buildBinaries(t)
+	binary := testenv.Binary(t, "../../functions/ingest")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("pick a free port: %v", err)
@@ -46,7 +46,7 @@ func startReceiver(t *testing.T) *receiver {
 	l.Close()
 
 	r := &receiver{url: "http://" + addr, dataDir: t.TempDir()}
-	cmd := exec.Command(binaries.receiver)
+	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "DATA_DIR="+r.dataDir,
 		"COBALT_WEBHOOK_SECRETS="+testSecret, "SWEEP_INTERVAL_SECONDS=3600")
 	stdout, err := cmd.StdoutPipe()
