@@ -36,7 +36,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	st, err := embedded.Open(filepath.Join(cfg.DataDir, StoreFile))
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return fmt.Errorf("open embedded store in %s: another process holds it; stop that receiver or set %s to another folder",
+		return fmt.Errorf("open embedded store in %s: the store is locked by another process; stop that receiver or set %s to another folder",
 			cfg.DataDir, config.EnvDataDir)
 	}
 	if err != nil {

@@ -93,7 +93,7 @@ func TestRunReportsDataDirInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = localserver.Run(context.Background(), cfg, testenv.Logger(t))
-	if err == nil || !strings.Contains(err.Error(), "another process holds it") {
-		t.Errorf("Run with a held store = %v, want an error saying another process holds it", err)
+	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Errorf("Run with a held store = %v, want an error saying the store is locked", err)
 	}
 }

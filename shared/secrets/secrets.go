@@ -149,7 +149,7 @@ func (m *Manager) read(ctx context.Context) ([]signature.Secret, error) {
 	}
 	list := m.Parse(*out.SecretString)
 	if len(list) == 0 {
-		return nil, fmt.Errorf("secret %s holds no webhook secret", m.SecretID)
+		return nil, fmt.Errorf("secret %s contains no webhook secret", m.SecretID)
 	}
 	return list, nil
 }
