@@ -93,9 +93,14 @@ func Requeue(ctx context.Context, st store.Store, sel *Selection, due time.Time,
 	return actions, nil
 }
 
-// plan returns what a dry run reports for rec.
+// plan returns what a dry run reports for rec. The kind recorded at
+// ingestion decides whether the event alerts, because rec.Type keeps only
+// the first 1024 bytes of a longer type and may have lost its suffix.
 func plan(rec *store.Record) Outcome {
-	_, kind := envelope.Classify(rec.Type)
+	kind := envelope.Kind(rec.Kind)
+	if kind == "" {
+		_, kind = envelope.Classify(rec.Type)
+	}
 	switch {
 	case rec.Status != store.StatusStored:
 		return OutcomeNotEvent
