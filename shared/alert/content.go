@@ -57,6 +57,19 @@ type preparer struct {
 	masker *masker
 	mask   bool
 	c      *content
+	// masked remembers the masked form of each text and limit, because
+	// failure_reason often repeats a description word for word.
+	masked map[maskKey]maskResult
+}
+
+type maskKey struct {
+	text  string
+	limit int
+}
+
+type maskResult struct {
+	text string
+	cut  bool
 }
 
 func prepare(env *envelope.Envelope, topic string, opts Options) *content {
@@ -106,11 +119,20 @@ func (p *preparer) text(s string, n int) string {
 		p.c.cut = p.c.cut || cut
 		return s
 	}
+	key := maskKey{s, n}
+	if r, ok := p.masked[key]; ok {
+		p.c.cut = p.c.cut || r.cut
+		return r.text
+	}
 	// Clean past n so that a PHI value straddling n is still seen whole.
-	s, _ = cleanText(s, n+maskMargin+p.masker.longest)
-	s, cut := p.masker.mask(s, n)
+	cleaned, _ := cleanText(s, n+maskMargin+p.masker.longest)
+	masked, cut := p.masker.mask(cleaned, n)
+	if p.masked == nil {
+		p.masked = make(map[maskKey]maskResult)
+	}
+	p.masked[key] = maskResult{masked, cut}
 	p.c.cut = p.c.cut || cut
-	return s
+	return masked
 }
 
 // freeText returns the text of a data value for display: a string as it
