@@ -227,50 +227,85 @@ func findPattern(s string, re *regexp.Regexp, spans []span, group int) []span {
 }
 
 // findDates appends the dates in s that are not followed by a time of day.
-// Numeric dates need a digit, a separator and a digit in a row, and the other
-// forms need a month name, so each pattern runs only where that is present.
+// Matching the whole text with the case-insensitive patterns was most of the
+// cost of building an alert, so each pattern runs anchored at every start
+// position of a short window around the places a date of its form must
+// contain: a digit, a separator and a digit in a row, or a month's
+// three-letter prefix. Trying every start also finds a date right after a
+// rejected match that a left-to-right scan would have stepped over.
 func findDates(s string, spans []span) []span {
-	var locs [][]int
-	if hasDigitSeparatorDigit(s) {
-		locs = numericDatePattern.FindAllStringIndex(s, -1)
+	keep := func(start, end int) bool {
+		return outsideDigits(s, start, end) && !timeAfterDate.MatchString(s[end:])
 	}
-	if hasMonthName(s) {
-		locs = append(locs, monthDatePattern.FindAllStringIndex(s, -1)...)
-	}
-	for _, loc := range locs {
-		if !outsideDigits(s, loc[0], loc[1]) || timeAfterDate.MatchString(s[loc[1]:]) {
-			continue
+	// A numeric date is at most 10 bytes and has its first separator within
+	// its first 5; a month-name date has the month within its first 8 bytes
+	// and ends at most 32 bytes after the month starts.
+	spans = findAnchored(s, numericDateAt, digitSeparatorDigits(s), 4, 9, keep, spans)
+	return findAnchored(s, monthDateAt, monthNames(s), 8, 33, keep, spans)
+}
+
+// The date patterns anchored at the start of the text they are given.
+var (
+	numericDateAt = regexp.MustCompile(`^(?:` + numericDatePattern.String() + `)`)
+	monthDateAt   = regexp.MustCompile(`(?i)^(?:` + strings.TrimPrefix(monthDatePattern.String(), `(?i)`) + `)`)
+)
+
+// findAnchored appends the matches of the anchored pattern re that start at
+// any character of the windows reaching before bytes ahead of each anchor
+// and after bytes past it, merged where they overlap, and that keep accepts.
+func findAnchored(s string, re *regexp.Regexp, anchors []int, before, after int,
+	keep func(start, end int) bool, spans []span) []span {
+	for i := 0; i < len(anchors); {
+		start, end := max(anchors[i]-before, 0), min(anchors[i]+after, len(s))
+		for i++; i < len(anchors) && anchors[i]-before <= end; i++ {
+			end = min(anchors[i]+after, len(s))
 		}
-		spans = append(spans, span{loc[0], loc[1]})
+		for at := start; at < end; at++ {
+			if !utf8.RuneStart(s[at]) {
+				continue
+			}
+			if loc := re.FindStringIndex(s[at:end]); loc != nil && keep(at, at+loc[1]) {
+				spans = append(spans, span{at, at + loc[1]})
+			}
+		}
 	}
 	return spans
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// hasDigitSeparatorDigit reports whether s has a digit, one of - / . and a
-// digit in a row, which every numeric date has.
-func hasDigitSeparatorDigit(s string) bool {
+// digitSeparatorDigits returns the positions in s of a - / or . that has a
+// digit on each side, in ascending order. Every numeric date has one.
+func digitSeparatorDigits(s string) []int {
+	var at []int
 	for i := 1; i+1 < len(s); i++ {
 		if (s[i] == '-' || s[i] == '/' || s[i] == '.') && isDigit(s[i-1]) && isDigit(s[i+1]) {
-			return true
+			at = append(at, i)
 		}
 	}
-	return false
+	return at
 }
 
 // monthPrefixes are the three letters every month-name date starts with.
 var monthPrefixes = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
-// hasMonthName reports whether s contains a month's three-letter prefix in
-// any case.
-func hasMonthName(s string) bool {
-	for _, prefix := range monthPrefixes {
-		if containsFold(s, prefix) {
-			return true
+// monthNames returns the positions in s where a month's three-letter prefix
+// starts, in any case, in ascending order.
+func monthNames(s string) []int {
+	var at []int
+	for i := 0; i+3 <= len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		for _, prefix := range monthPrefixes {
+			if strings.EqualFold(s[i:i+3], prefix) {
+				at = append(at, i)
+				break
+			}
 		}
 	}
-	return false
+	return at
 }
 
 // countDigits returns how many ASCII digits s has.
