@@ -20,12 +20,13 @@ var remedies = map[string]string{
 		"and builds only those members would remove most of that allocation and copying. The signature " +
 		"check and the content hash depend on jsjson's `JSON.parse` and `JSON.stringify` semantics, so " +
 		"such a parser needs the same fuzz tests and Node.js cross-checks.",
-	"/shared/alert.Build": "Masking runs Go regular expressions over every free-text field for dates, phone " +
-		"numbers, e-mail addresses, MRN labels and names near cues such as \"patient\" or \"DOB\". None of " +
-		"these patterns starts with a fixed string, so the regexp engine tries a match at every byte of " +
-		"the text, once per pattern. Hand-written scanners for those shapes, or a single pass per text " +
-		"that runs a pattern only where its first character can start a match, would remove most of this " +
-		"time. Masking decides what PHI leaves in an alert, so the masking tests must carry over unchanged.",
+	"/shared/alert.Build": "Masking runs Go regular expressions over the free-text fields for phone " +
+		"numbers, e-mail addresses, MRN labels and names near cues such as \"patient\" or \"DOB\". Dates " +
+		"are matched only in short windows around a digit-separator-digit run or a month name; the other " +
+		"patterns still scan whole texts, because none of them starts with a fixed string. Hand-written " +
+		"scanners for those shapes, or the same windowing around the characters each one needs, would " +
+		"remove most of the rest. Masking decides what PHI leaves in an alert, so the masking tests must " +
+		"carry over unchanged.",
 	"/shared/store/memstore.(*Store).Create": "Each store validates the record and encodes the DynamoDB " +
 		"item once per write: the DynamoDB store sends that item, and the other stores build it to " +
 		"reject the same oversized records.",
