@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,9 +13,6 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/store"
 	"github.com/clinicops/cobalt-receiver/shared/store/internal/ddbitem"
 )
-
-// errLimit is returned for a limit that is not positive.
-var errLimit = errors.New("limit must be positive")
 
 // query runs in page by page on an index, calling keep for each decoded live
 // record until keep returns false or the index has no more items.
@@ -52,7 +48,7 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, keep func(*s
 // still be listed; ClaimAlert then returns store.ErrNotClaimed.
 func (s *Store) DueAlerts(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	if limit <= 0 {
-		return nil, fmt.Errorf("list due alerts: %w", errLimit)
+		return nil, fmt.Errorf("list due alerts: %w", ddbitem.ErrLimit)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
@@ -88,7 +84,7 @@ func (s *Store) DueAlerts(ctx context.Context, now time.Time, limit int) ([]stri
 // may be missing.
 func (s *Store) ByJobID(ctx context.Context, jobID string, limit int) ([]*store.Record, error) {
 	if limit <= 0 {
-		return nil, fmt.Errorf("list records of job %q: %w", jobID, errLimit)
+		return nil, fmt.Errorf("list records of job %q: %w", jobID, ddbitem.ErrLimit)
 	}
 	if jobID == "" {
 		return nil, nil

@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -12,61 +11,42 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/store/internal/ddbitem"
 )
 
-// errLimit is returned for a limit that is not positive.
-var errLimit = errors.New("limit must be positive")
-
-// keyed is a copy of a record with its storage key, which breaks ties when
-// sorting.
-type keyed struct {
-	key string
-	rec *store.Record
-}
-
 // collect returns copies of the live records for which match is true, in
 // storage key order.
-func (s *Store) collect(ctx context.Context, match func(*store.Record) bool) ([]keyed, error) {
+func (s *Store) collect(ctx context.Context, match func(*store.Record) bool) ([]ddbitem.Keyed, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	now := s.now()
-	var found []keyed
+	var found []ddbitem.Keyed
 	for key, rec := range s.records {
 		if ddbitem.Expired(rec, now) || !match(rec) {
 			continue
 		}
-		found = append(found, keyed{key: key, rec: clone(rec)})
+		found = append(found, ddbitem.Keyed{Key: key, Rec: clone(rec)})
 	}
-	slices.SortFunc(found, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	slices.SortFunc(found, func(a, b ddbitem.Keyed) int { return cmp.Compare(a.Key, b.Key) })
 	return found, nil
 }
 
 // DueAlerts implements store.Store.DueAlerts.
 func (s *Store) DueAlerts(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	if limit <= 0 {
-		return nil, fmt.Errorf("list due alerts: %w", errLimit)
+		return nil, fmt.Errorf("list due alerts: %w", ddbitem.ErrLimit)
 	}
-	due, err := s.collect(ctx, func(rec *store.Record) bool {
-		return rec.Alert == store.AlertPending && rec.AlertDue.UnixMilli() <= now.UnixMilli()
-	})
+	due, err := s.collect(ctx, func(rec *store.Record) bool { return ddbitem.Due(rec, now) })
 	if err != nil {
 		return nil, fmt.Errorf("list due alerts: %w", err)
 	}
-	slices.SortFunc(due, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.rec.AlertDue.UnixMilli(), b.rec.AlertDue.UnixMilli()), cmp.Compare(a.key, b.key))
-	})
-	ids := make([]string, 0, min(limit, len(due)))
-	for _, d := range due[:min(limit, len(due))] {
-		ids = append(ids, d.rec.ID)
-	}
-	return ids, nil
+	return ddbitem.OldestDueIDs(due, limit), nil
 }
 
 // ByJobID implements store.Store.ByJobID.
 func (s *Store) ByJobID(ctx context.Context, jobID string, limit int) ([]*store.Record, error) {
 	if limit <= 0 {
-		return nil, fmt.Errorf("list records of job %q: %w", jobID, errLimit)
+		return nil, fmt.Errorf("list records of job %q: %w", jobID, ddbitem.ErrLimit)
 	}
 	if jobID == "" {
 		return nil, nil
@@ -77,14 +57,7 @@ func (s *Store) ByJobID(ctx context.Context, jobID string, limit int) ([]*store.
 	if err != nil {
 		return nil, fmt.Errorf("list records of job %q: %w", jobID, err)
 	}
-	slices.SortFunc(found, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.rec.ReceivedAt.UnixMilli(), b.rec.ReceivedAt.UnixMilli()), cmp.Compare(a.key, b.key))
-	})
-	var recs []*store.Record
-	for _, f := range found[:min(limit, len(found))] {
-		recs = append(recs, f.rec)
-	}
-	return recs, nil
+	return ddbitem.OldestReceived(found, limit), nil
 }
 
 // Scan implements store.Store.Scan. It copies the matching records first and
@@ -97,8 +70,8 @@ func (s *Store) Scan(ctx context.Context, filter store.ScanFilter, fn func(*stor
 		return fmt.Errorf("scan records: %w", err)
 	}
 	for _, f := range found {
-		if err := fn(f.rec); err != nil {
-			return fmt.Errorf("scan records, at %q: %w", f.rec.ID, err)
+		if err := fn(f.Rec); err != nil {
+			return fmt.Errorf("scan records, at %q: %w", f.Rec.ID, err)
 		}
 	}
 	return nil
