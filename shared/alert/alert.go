@@ -100,12 +100,18 @@ type Publisher interface {
 	Publish(ctx context.Context, a *Alert) (messageID string, err error)
 }
 
+// Raised reports whether events of kind raise an alert: failure and partial
+// events do.
+func Raised(kind envelope.Kind) bool {
+	return kind == envelope.KindFailure || kind == envelope.KindPartial
+}
+
 // Build returns the alert for env, or nil when env is nil or its kind is
 // neither failure nor partial. The alert's Size stays within SizeLimit
 // whatever the event's size: Build lists fewer reasons and cuts long values
 // until it fits, and then sets "truncated" in the document.
 func Build(env *envelope.Envelope, opts Options) *Alert {
-	if env == nil || (env.Kind != envelope.KindFailure && env.Kind != envelope.KindPartial) {
+	if env == nil || !Raised(env.Kind) {
 		return nil
 	}
 	topic := TopicFor(env.Category)

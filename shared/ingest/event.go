@@ -38,8 +38,8 @@ func (h *Handler) storeEvent(ctx context.Context, req *Request, env *envelope.En
 	}
 
 	rec := h.eventRecord(req, env, body, method)
-	msg := alert.Build(env, h.Alerts)
-	if msg != nil {
+	alerts := alert.Raised(env.Kind)
+	if alerts {
 		rec.Alert = store.AlertPending
 		rec.AlertDue = rec.ReceivedAt.Add(h.AlertLease)
 	}
@@ -57,8 +57,10 @@ func (h *Handler) storeEvent(ctx context.Context, req *Request, env *envelope.En
 		h.recordLag(env)
 		out = reply(http.StatusOK, answer{Status: statusStored, ID: env.ID}, metrics.EventsStored)
 		out.alert = rec.Alert
-		if msg != nil {
-			out.alert = h.publish(ctx, env.ID, msg, deadline)
+		// The alert is built only for a new event: a duplicate or a
+		// conflict publishes nothing, and masking PHI is the costliest step.
+		if alerts {
+			out.alert = h.publish(ctx, env.ID, alert.Build(env, h.Alerts), deadline)
 		}
 	case existing.ContentHash == rec.ContentHash:
 		out = reply(http.StatusOK, answer{Status: statusDuplicate, ID: env.ID}, metrics.EventsDuplicate)

@@ -63,7 +63,7 @@ func (s Selector) Validate() error {
 		}
 	}
 	if s.Type != "" {
-		if _, kind := envelope.Classify(s.Type); !alerting(kind) {
+		if _, kind := envelope.Classify(s.Type); !alert.Raised(kind) {
 			problems = append(problems, fmt.Sprintf("type %q does not alert: only failure and partial types do", s.Type))
 		}
 	}
@@ -96,11 +96,6 @@ func checkID(id string) string {
 		return fmt.Sprintf("event id %q is not valid UTF-8", id)
 	}
 	return ""
-}
-
-// alerting reports whether events of kind raise an alert.
-func alerting(kind envelope.Kind) bool {
-	return kind == envelope.KindFailure || kind == envelope.KindPartial
 }
 
 // matches reports whether rec satisfies every selector of s except IDs.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/clinicops/cobalt-receiver/shared/alert"
 	"github.com/clinicops/cobalt-receiver/shared/envelope"
 	"github.com/clinicops/cobalt-receiver/shared/store"
 )
@@ -104,7 +105,7 @@ func plan(rec *store.Record) Outcome {
 	switch {
 	case rec.Status != store.StatusStored:
 		return OutcomeNotEvent
-	case alertState(rec) == store.AlertNone || !alerting(kind):
+	case alertState(rec) == store.AlertNone || !alert.Raised(kind):
 		return OutcomeNoAlert
 	case rec.Alert == store.AlertPending:
 		return OutcomeAlreadyPending
