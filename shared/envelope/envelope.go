@@ -18,7 +18,7 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/jsjson"
 )
 
-// Kind is what an event reports.
+// Kind is the outcome class of an event: success, failure, partial and so on.
 type Kind string
 
 // Event kinds. Failure and partial events raise an alert.
@@ -66,8 +66,8 @@ type Invalid struct {
 func (e *Invalid) Error() string { return "unusable envelope" }
 
 // invalidJSONReason names why body did not parse. Valid JSON nested deeper
-// than jsjson.MaxDepth is told apart from a syntax error, since JavaScript's
-// JSON.parse accepts it.
+// than jsjson.MaxDepth gets its own reason, because JavaScript's JSON.parse
+// accepts it.
 func invalidJSONReason(err error) string {
 	var syntax *jsjson.SyntaxError
 	if errors.As(err, &syntax) && strings.HasPrefix(syntax.Msg, "nesting deeper than") {

@@ -15,7 +15,7 @@ import (
 )
 
 // minPublishTime is the least time left in the budget for a publish to be
-// tried during the request; with less, the alert stays pending for the sweep.
+// tried during the request. With less, the alert stays pending for the sweep.
 const minPublishTime = 50 * time.Millisecond
 
 // alertWriteTime is kept free in the budget after a publish to store its

@@ -17,7 +17,7 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/store"
 )
 
-// MaxBodyBytes is the largest body accepted; larger ones are answered 413.
+// MaxBodyBytes is the largest body accepted. A larger one gets a 413 response.
 const MaxBodyBytes = 1 << 20
 
 // Answer budgets, counted from when the request reached API Gateway, or
@@ -30,9 +30,9 @@ const (
 	// the answer.
 	answerMargin = 100 * time.Millisecond
 	// minStoreTime is the least time a store write gets even when the
-	// budget is spent: a request that arrives that late has already timed
-	// out at Cobalt, which will not retry it, so storing it late is the
-	// only way to keep it.
+	// budget is spent. A request that arrives that late has already timed
+	// out at Cobalt, which never retries it, so storing it late is the only
+	// way to keep it.
 	minStoreTime = 500 * time.Millisecond
 )
 

@@ -81,11 +81,11 @@ func TestDeclaredOversizeBodyRejectedUnread(t *testing.T) {
 
 func TestRunReportsDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
-	held, err := embedded.Open(filepath.Join(dir, localserver.StoreFile))
+	locked, err := embedded.Open(filepath.Join(dir, localserver.StoreFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.Close()
+	defer locked.Close()
 	cfg, err := config.LoadLocal(func(name string) string {
 		return map[string]string{"DATA_DIR": dir, "LISTEN_ADDR": "127.0.0.1:0"}[name]
 	})

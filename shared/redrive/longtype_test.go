@@ -12,7 +12,7 @@ import (
 
 // TestRequeueTruncatedType requeues a failure whose stored type lost its
 // ".failed" suffix to the record's 1024-byte field bound: the kind recorded
-// at ingestion still says it alerts.
+// at ingestion still shows it alerts.
 func TestRequeueTruncatedType(t *testing.T) {
 	st := memstore.New()
 	fullType := "task." + strings.Repeat("x", 2000) + ".failed"

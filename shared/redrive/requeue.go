@@ -10,7 +10,7 @@ import (
 	"github.com/clinicops/cobalt-receiver/shared/store"
 )
 
-// Outcome is what Requeue did, or in a dry run would do, with one event.
+// Outcome is the result of Requeue, or in a dry run its planned result, for one event.
 type Outcome string
 
 // Outcomes of Requeue.

@@ -14,7 +14,7 @@ import (
 // job is one API call, which reports a handful of events.
 const MaxJobRecords = 1000
 
-// Selection is what Select found.
+// Selection is the result of Select: the matching records and the ids not found.
 type Selection struct {
 	// Records are the matching records: in the order of Selector.IDs when
 	// ids are given, otherwise oldest ReceivedAt first.

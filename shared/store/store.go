@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Status is what a record holds.
+// Status is the kind of record: a stored event, a quarantined body or a conflict.
 type Status string
 
 // Record statuses.
@@ -19,7 +19,7 @@ const (
 	StatusConflict    Status = "conflict"
 )
 
-// AlertState is where a record's alert stands.
+// AlertState is the delivery state of a record's alert.
 type AlertState string
 
 // Alert states. A pending alert whose lease has expired is due for the sweep.

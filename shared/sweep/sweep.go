@@ -1,9 +1,9 @@
 // Package sweep publishes alerts left pending by an SNS error, a timeout or
-// a crash. Each run lists pending alerts whose lease has expired, claims each
-// one with a conditional update that renews its lease (so two sweepers, or a
-// sweeper and a slow first delivery, never publish one alert at once),
-// publishes it and marks it published. After MaxAttempts claims an alert is
-// marked failed, logged and counted, and waits for an operator's redrive.
+// a crash. Each run lists pending alerts whose lease has expired, then claims,
+// publishes and marks each one. The claim is a conditional update that renews
+// the lease, so two sweepers, or a sweeper and a slow first delivery, never
+// publish one alert at once. After MaxAttempts claims an alert is marked
+// failed, logged and counted, and waits for an operator's redrive.
 package sweep
 
 import (
@@ -179,8 +179,8 @@ func (s *Sweeper) record(res Result) {
 	if s.Metrics == nil {
 		return
 	}
-	// NOTE: OldestPendingAlertAgeSeconds covers the alerts due in this run
-	// only; an alert waiting out a backoff is counted once it is due again,
+	// NOTE: OldestPendingAlertAgeSeconds covers only the alerts due in this
+	// run. An alert waiting out a backoff is counted once it is due again,
 	// at most MaxBackoff later.
 	s.Metrics.Record(
 		metrics.Count(metrics.AlertsPending, res.Retrying),

@@ -423,10 +423,10 @@ func (f *function) invoke(ctx context.Context, payload []byte) error {
 		Body       string `json:"body"`
 	}
 	if err := json.Unmarshal(data, &answer); err != nil || answer.StatusCode != http.StatusOK {
-		return fmt.Errorf("invoke answered %d %s; function output:\n%s", resp.StatusCode, data, f.output)
+		return fmt.Errorf("invoke failed with status %d: %s; function output:\n%s", resp.StatusCode, data, f.output)
 	}
 	if !strings.Contains(answer.Body, `"status":"stored"`) && !strings.Contains(answer.Body, `"status":"duplicate"`) {
-		return fmt.Errorf("function answered %s", answer.Body)
+		return fmt.Errorf("function returned an unexpected response: %s", answer.Body)
 	}
 	return nil
 }

@@ -321,7 +321,7 @@ func handle(ctx context.Context, h *ingest.Handler, id string, body []byte) erro
 		Received: time.Now(),
 	})
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(resp.Body), `{"status":"stored"`) {
-		return fmt.Errorf("event %s answered %d %s", id, resp.StatusCode, resp.Body)
+		return fmt.Errorf("event %s: unexpected response %d %s", id, resp.StatusCode, resp.Body)
 	}
 	return nil
 }

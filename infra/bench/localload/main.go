@@ -160,7 +160,7 @@ func send(ctx context.Context, client *http.Client, url, id string, body []byte,
 		return err
 	}
 	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(answer, []byte(`{"status":"stored"`)) {
-		return fmt.Errorf("event %s answered %d %s", id, resp.StatusCode, answer)
+		return fmt.Errorf("event %s: unexpected response %d %s", id, resp.StatusCode, answer)
 	}
 	return nil
 }
@@ -216,7 +216,7 @@ func startServer(bin, dataDir string) (*server, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.stop()
-	return nil, fmt.Errorf("%s did not answer %s within 15 s", bin, health)
+	return nil, fmt.Errorf("%s: %s did not return 200 within 15 s", bin, health)
 }
 
 // stop sends SIGTERM and waits up to 10 s, then sends SIGKILL.

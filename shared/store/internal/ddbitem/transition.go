@@ -12,7 +12,7 @@ import (
 // store's conditional updates have. Each changes rec in place, or returns
 // ErrUnchanged to leave it as it is without an error, or another error.
 
-// ErrUnchanged tells a store to write nothing and report success.
+// ErrUnchanged makes a store write nothing and report success.
 var ErrUnchanged = errors.New("unchanged")
 
 // Transition changes a record's alert in place.
