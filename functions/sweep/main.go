@@ -70,7 +70,8 @@ func newSweeper(ctx context.Context, logger *slog.Logger) (*sweep.Sweeper, error
 	if err != nil {
 		return nil, err
 	}
-	publisher, err := snspub.New(sns.NewFromConfig(awsCfg), cfg.TopicARNs)
+	snsClient := sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = awsclient.PublishRetryer() })
+	publisher, err := snspub.New(snsClient, cfg.TopicARNs)
 	if err != nil {
 		return nil, err
 	}

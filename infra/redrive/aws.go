@@ -52,7 +52,8 @@ func newAWSTarget(ctx context.Context, opts *options, getenv func(string) string
 	if err != nil {
 		return nil, fmt.Errorf("-publish-now: %w", err)
 	}
-	publisher, err := snspub.New(sns.NewFromConfig(awsCfg), cfg.TopicARNs)
+	snsClient := sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = awsclient.PublishRetryer() })
+	publisher, err := snspub.New(snsClient, cfg.TopicARNs)
 	if err != nil {
 		return nil, fmt.Errorf("-publish-now: %w", err)
 	}
