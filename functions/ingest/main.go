@@ -73,8 +73,7 @@ func newLambdaHandler(ctx context.Context, logger *slog.Logger) (*ingest.Handler
 		return nil, err
 	}
 	recorder := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace)
-	snsClient := sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = awsclient.PublishRetryer() })
-	publisher, err := snspub.New(snsClient, cfg.TopicARNs)
+	publisher, err := snspub.New(sns.NewFromConfig(awsCfg), cfg.TopicARNs)
 	if err != nil {
 		return nil, err
 	}

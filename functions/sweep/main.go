@@ -70,8 +70,7 @@ func newSweeper(ctx context.Context, logger *slog.Logger) (*sweep.Sweeper, error
 	if err != nil {
 		return nil, err
 	}
-	snsClient := sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = awsclient.PublishRetryer() })
-	publisher, err := snspub.New(snsClient, cfg.TopicARNs)
+	publisher, err := snspub.New(sns.NewFromConfig(awsCfg), cfg.TopicARNs)
 	if err != nil {
 		return nil, err
 	}

@@ -52,8 +52,7 @@ func newAWSTarget(ctx context.Context, opts *options, getenv func(string) string
 	if err != nil {
 		return nil, fmt.Errorf("-publish-now: %w", err)
 	}
-	snsClient := sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = awsclient.PublishRetryer() })
-	publisher, err := snspub.New(snsClient, cfg.TopicARNs)
+	publisher, err := snspub.New(sns.NewFromConfig(awsCfg), cfg.TopicARNs)
 	if err != nil {
 		return nil, fmt.Errorf("-publish-now: %w", err)
 	}

@@ -7,12 +7,9 @@ package awsclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,37 +52,4 @@ func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Con
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return cfg, nil
-}
-
-// PublishRetryer returns the retryer for SNS Publish: the standard one with
-// the same limits, except that it does not retry a connection that broke
-// after the request was sent. SNS may already have accepted that message,
-// and Publish is not idempotent, so a retry could deliver the alert twice. A
-// pending alert whose publish failed is published by the sweep instead.
-func PublishRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = MaxAttempts
-		o.MaxBackoff = MaxBackoff
-		o.Retryables = append([]retry.IsErrorRetryable{maybeDelivered{}}, o.Retryables...)
-	})
-}
-
-// maybeDelivered marks as not retryable the connection errors that can
-// happen after a request was written: a reset or closed connection, or an
-// unexpected end of the response. A failed dial sent nothing, so the
-// standard checks still decide on it.
-type maybeDelivered struct{}
-
-// IsErrorRetryable implements retry.IsErrorRetryable.
-func (maybeDelivered) IsErrorRetryable(err error) aws.Ternary {
-	var opErr *net.OpError
-	if err == nil || (errors.As(err, &opErr) && opErr.Op == "dial") {
-		return aws.UnknownTernary
-	}
-	text := err.Error()
-	if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(text, "connection reset") ||
-		strings.Contains(text, "use of closed network connection") || strings.Contains(text, "broken pipe") {
-		return aws.FalseTernary
-	}
-	return aws.UnknownTernary
 }
